@@ -1,0 +1,46 @@
+//! Small shared gadgets.
+
+use ark_bls12_381::Fr;
+use ark_r1cs_std::{alloc::AllocVar, boolean::Boolean, fields::fp::FpVar};
+use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
+
+/// Allocates `bits` boolean witnesses of `value` (little-endian).
+pub fn alloc_bits(
+    cs: ConstraintSystemRef<Fr>,
+    bits: usize,
+    value: Option<&[bool]>,
+) -> Result<Vec<Boolean<Fr>>, SynthesisError> {
+    (0..bits)
+        .map(|i| {
+            Boolean::new_witness(cs.clone(), || {
+                value
+                    .and_then(|v| v.get(i).copied())
+                    .ok_or(SynthesisError::AssignmentMissing)
+            })
+        })
+        .collect()
+}
+
+/// Allocates a `u64` as 64 boolean witnesses and returns their packing, so the value is in
+/// `[0, 2^64)` by construction (64 constraints, the packing is a free linear combination).
+pub fn alloc_u64(
+    cs: ConstraintSystemRef<Fr>,
+    value: Option<u64>,
+) -> Result<FpVar<Fr>, SynthesisError> {
+    let bits: Option<Vec<bool>> = value.map(|v| (0..64).map(|i| (v >> i) & 1 == 1).collect());
+    let bits = alloc_bits(cs, 64, bits.as_deref())?;
+    Boolean::le_bits_to_fp(&bits)
+}
+
+/// Enforces `x ∈ [0, 2^64)` for an existing variable (65 constraints).
+pub fn enforce_u64(x: &FpVar<Fr>) -> Result<(), SynthesisError> {
+    use ark_ff::{BigInteger, PrimeField};
+    use ark_r1cs_std::{eq::EqGadget, GR1CSVar};
+    let cs = x.cs();
+    let value: Option<Vec<bool>> = x.value().ok().map(|v| {
+        let bits = v.into_bigint().to_bits_le();
+        (0..64).map(|i| bits[i]).collect()
+    });
+    let bits = alloc_bits(cs, 64, value.as_deref())?;
+    Boolean::le_bits_to_fp(&bits)?.enforce_equal(x)
+}
