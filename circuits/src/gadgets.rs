@@ -44,3 +44,21 @@ pub fn enforce_u64(x: &FpVar<Fr>) -> Result<(), SynthesisError> {
     let bits = alloc_bits(cs, 64, value.as_deref())?;
     Boolean::le_bits_to_fp(&bits)?.enforce_equal(x)
 }
+
+/// Allocates a statement's public inputs in layout order (`values` is `None` during setup).
+pub fn alloc_inputs(
+    cs: ConstraintSystemRef<Fr>,
+    values: Option<Vec<Fr>>,
+    len: usize,
+) -> Result<Vec<FpVar<Fr>>, SynthesisError> {
+    (0..len)
+        .map(|i| {
+            FpVar::new_input(cs.clone(), || {
+                values
+                    .as_ref()
+                    .and_then(|v| v.get(i).copied())
+                    .ok_or(SynthesisError::AssignmentMissing)
+            })
+        })
+        .collect()
+}

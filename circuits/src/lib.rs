@@ -22,6 +22,9 @@
 //! ## Statements
 //!
 //! * [`payment`] — statement 1: 2-in / 2-out payment with in-circuit audit encryption.
+//! * [`grant`] — statement 2: a data owner approves an institution's access request.
+//! * [`access`] — statement 3: an institution uses a grant without revealing which.
+//! * [`revoke`] — statement 4: the owner withdraws consent.
 //!
 //! Every statement defines its public-input layout once (`layout` module, `to_field_elements`),
 //! for the prover, verifier and ledger to share.
@@ -29,15 +32,18 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod audit;
 pub mod ecc;
 #[cfg(feature = "r1cs")]
 pub mod gadgets;
+pub mod grant;
 pub mod keys;
 pub mod merkle;
 pub mod note;
 pub mod payment;
 pub mod poseidon;
+pub mod revoke;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testing;
 

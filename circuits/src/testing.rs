@@ -143,3 +143,97 @@ pub fn payment_case<R: RngCore + CryptoRng>(spec: &PaymentSpec, rng: &mut R) -> 
         tree,
     }
 }
+
+/// A consent story: an owner's grant to an institution, sitting in a grant tree.
+#[derive(Clone, Debug)]
+pub struct ConsentCase {
+    /// The data owner's key.
+    pub owner_sk: SpendingKey,
+    /// The institution's key.
+    pub inst_sk: SpendingKey,
+    /// The grant.
+    pub grant: crate::grant::Grant,
+    /// Grant tree holding the grant among others.
+    pub tree: MerkleTree,
+    /// Position of the grant.
+    pub pos: u64,
+    /// The regulator.
+    pub rsk: RegulatorSecretKey,
+    /// Time of the access (before expiry).
+    pub now: u64,
+}
+
+/// Builds a consent case: expiry 2,000,000, access at 1,500,000.
+pub fn consent_case<R: RngCore + CryptoRng>(rng: &mut R) -> ConsentCase {
+    use crate::grant::Grant;
+    let owner_sk = SpendingKey::random(rng);
+    let inst_sk = SpendingKey::random(rng);
+    let grant = Grant {
+        owner_id: owner_sk.owner(),
+        inst_id: inst_sk.owner(),
+        dataset: Fr::from(11u64),
+        purpose: Fr::from(22u64),
+        expiry: 2_000_000,
+        gsecret: Fr::rand(rng),
+    };
+    let mut tree = MerkleTree::new(TreeKind::GRANTS);
+    for _ in 0..3 {
+        tree.append(Fr::rand(rng)).ok();
+    }
+    let pos = tree.append(grant.commitment()).unwrap_or_default();
+    tree.append(Fr::rand(rng)).ok();
+    ConsentCase {
+        owner_sk,
+        inst_sk,
+        grant,
+        tree,
+        pos,
+        rsk: RegulatorSecretKey(JubjubScalar::rand(rng)),
+        now: 1_500_000,
+    }
+}
+
+impl ConsentCase {
+    /// The grant witness.
+    pub fn grant_witness<R: RngCore + CryptoRng>(&self, rng: &mut R) -> crate::grant::GrantWitness {
+        crate::grant::GrantWitness {
+            sk_owner: self.owner_sk.0,
+            grant: self.grant,
+            audit_r: JubjubScalar::rand(rng),
+        }
+    }
+
+    /// The access witness (path from the current tree).
+    pub fn access_witness<R: RngCore + CryptoRng>(
+        &self,
+        rng: &mut R,
+    ) -> crate::access::AccessWitness {
+        crate::access::AccessWitness {
+            sk_inst: self.inst_sk.0,
+            grant: self.grant,
+            path: self
+                .tree
+                .path(self.pos)
+                .unwrap_or_else(|_| unreachable!("grant was appended")),
+            audit_r: JubjubScalar::rand(rng),
+        }
+    }
+
+    /// The revoke witness and statement.
+    pub fn revoke(
+        &self,
+        binding: Fr,
+    ) -> (crate::revoke::RevokePublic, crate::revoke::RevokeWitness) {
+        (
+            crate::revoke::RevokePublic {
+                pos: self.pos,
+                gcm: self.grant.commitment(),
+                binding,
+            },
+            crate::revoke::RevokeWitness {
+                sk_owner: self.owner_sk.0,
+                grant: self.grant,
+            },
+        )
+    }
+}

@@ -3,15 +3,61 @@
 
 use ark_bls12_381::{Bls12_381, Fr};
 use ark_groth16::{Groth16, PreparedVerifyingKey, ProvingKey};
+use ark_relations::gr1cs::ConstraintSynthesizer;
 use ark_snark::SNARK;
 use rand::SeedableRng;
 use std::sync::OnceLock;
 use zkreg_circuits::{
+    access::constraints::AccessCircuit,
+    grant::constraints::GrantCircuit,
     payment::{constraints::PaymentCircuit, layout},
-    testing::{payment_case, PaymentSpec},
+    revoke::constraints::RevokeCircuit,
+    testing::{consent_case, payment_case, PaymentSpec},
 };
 
 type Keys = (ProvingKey<Bls12_381>, PreparedVerifyingKey<Bls12_381>);
+
+fn keys<C: ConstraintSynthesizer<Fr>>(blank: C, seed: u64) -> Keys {
+    let (pk, vk) =
+        Groth16::<Bls12_381>::circuit_specific_setup(blank, &mut rng(seed)).expect("setup");
+    let pvk = Groth16::<Bls12_381>::process_vk(&vk).expect("prepare vk");
+    (pk, pvk)
+}
+
+fn prove_and_check<C: ConstraintSynthesizer<Fr>>(keys: &Keys, circuit: C, inputs: &[Fr]) {
+    let proof = Groth16::<Bls12_381>::prove(&keys.0, circuit, &mut rng(99)).expect("prove");
+    assert_every_input_is_bound(&keys.1, &proof, inputs);
+}
+
+#[test]
+fn grant_access_revoke_round_trips() {
+    let mut r = rng(5);
+    let case = consent_case(&mut r);
+    let rpk = case.rsk.public_key();
+
+    let gw = case.grant_witness(&mut r);
+    let gp = gw.statement(rpk, Fr::from(1u64));
+    prove_and_check(
+        &keys(GrantCircuit::blank(), 2),
+        GrantCircuit::new(gp, gw),
+        &gp.to_field_elements(),
+    );
+
+    let aw = case.access_witness(&mut r);
+    let ap = aw.statement(case.tree.root(), case.now, rpk, Fr::from(2u64));
+    prove_and_check(
+        &keys(AccessCircuit::blank(), 3),
+        AccessCircuit::new(ap, aw),
+        &ap.to_field_elements(),
+    );
+
+    let (rp, rw) = case.revoke(Fr::from(3u64));
+    prove_and_check(
+        &keys(RevokeCircuit::blank(), 4),
+        RevokeCircuit::new(rp, rw),
+        &rp.to_field_elements(),
+    );
+}
 
 fn rng(seed: u64) -> rand_chacha::ChaCha20Rng {
     rand_chacha::ChaCha20Rng::seed_from_u64(seed)

@@ -1,10 +1,9 @@
 //! Statement 1 — payment, as an R1CS circuit.
 
-use super::{layout, pack_values, PaymentPublic, PaymentWitness, AUDIT_FIELDS};
+use super::{layout, PaymentPublic, PaymentWitness, AUDIT_FIELDS};
 use crate::{
-    audit::constraints::encrypt_var,
-    ecc::{constraints::PointVar, scalar_bits_le, SCALAR_BITS},
-    gadgets::alloc_bits,
+    audit::constraints::AuditInputsVar,
+    gadgets::alloc_inputs,
     keys::constraints::{nullifier_key_var, owner_var},
     merkle::{constraints::MerklePathVar, TreeKind},
     note::constraints::{nullifier_var, NoteVar},
@@ -56,14 +55,11 @@ fn missing() -> SynthesisError {
 impl ConstraintSynthesizer<Fr> for PaymentCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
         // Public inputs, in the shared layout order.
-        let values = self.public.as_ref().map(PaymentPublic::to_field_elements);
-        let input: Vec<FpVar<Fr>> = (0..layout::LEN)
-            .map(|i| {
-                FpVar::new_input(cs.clone(), || {
-                    values.as_ref().map(|v| v[i]).ok_or_else(missing)
-                })
-            })
-            .collect::<Result<_, _>>()?;
+        let input = alloc_inputs(
+            cs.clone(),
+            self.public.as_ref().map(PaymentPublic::to_field_elements),
+            layout::LEN,
+        )?;
         let w = self.witness.as_ref();
         let vals = self.values;
 
@@ -132,13 +128,6 @@ impl ConstraintSynthesizer<Fr> for PaymentCircuit {
             .enforce_equal(&(&value_out[0] + &value_out[1] + v_out_pub + fee))?;
 
         // Rule 8: the audit ciphertext.
-        let rpk = PointVar {
-            x: input[layout::RPK].clone(),
-            y: input[layout::RPK + 1].clone(),
-        };
-        rpk.enforce_on_curve()?;
-        let r_bits_native = w.map(|w| scalar_bits_le(&w.audit_r));
-        let r_bits = alloc_bits(cs.clone(), SCALAR_BITS, r_bits_native.as_deref())?;
         let two64 = Fr::from(1u128 << 64);
         let m: [FpVar<Fr>; AUDIT_FIELDS] = [
             asset.clone(),
@@ -150,15 +139,12 @@ impl ConstraintSynthesizer<Fr> for PaymentCircuit {
             owner_out[1].clone(),
             &value_out[0] + &value_out[1] * two64,
         ];
-        debug_assert_eq!(pack_values([1, 2]), Fr::from(1u64) + Fr::from(2u64) * two64);
-        let ct = encrypt_var(&rpk, &r_bits, &m)?;
-        ct.r_point.enforce_equal(&PointVar {
-            x: input[layout::AUDIT_R].clone(),
-            y: input[layout::AUDIT_R + 1].clone(),
-        })?;
-        for (i, c) in ct.c.iter().enumerate() {
-            c.enforce_equal(&input[layout::AUDIT_C + i])?;
+        AuditInputsVar {
+            rpk: &input[layout::RPK..layout::RPK + 2],
+            r_point: &input[layout::AUDIT_R..layout::AUDIT_R + 2],
+            c: &input[layout::AUDIT_C..layout::AUDIT_C + AUDIT_FIELDS],
         }
+        .enforce_encryption(cs, w.map(|w| &w.audit_r), &m)?;
         // Rule 9: `binding` is input[layout::BINDING]; Groth16 binds every public input
         // (ark-groth16 adds one QAP row per input), so nothing else is needed here.
         Ok(())
