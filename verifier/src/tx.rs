@@ -37,7 +37,7 @@ pub type Groth16Proof = Proof<Bls12_381>;
 pub type TxId = [u8; 32];
 
 /// The four transaction kinds.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Transaction {
     /// Statement 1.
     Payment(PaymentTx),
@@ -73,7 +73,7 @@ pub struct IssuerSignature {
 }
 
 /// A payment (private transfer, deposit or withdrawal).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PaymentTx {
     /// Note tree root the inputs are proven against.
     pub anchor: Fr,
@@ -106,7 +106,7 @@ pub struct PaymentTx {
 }
 
 /// A grant (a data owner approves a request).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GrantTx {
     /// Grant commitment to append to the grant tree.
     pub gcm: Fr,
@@ -123,7 +123,7 @@ pub struct GrantTx {
 }
 
 /// An access (an institution uses a grant).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AccessTx {
     /// Grant tree root the grant is proven against.
     pub grant_root: Fr,
@@ -142,7 +142,7 @@ pub struct AccessTx {
 }
 
 /// A revocation (the owner withdraws consent).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RevokeTx {
     /// Leaf position of the grant.
     pub pos: u64,
