@@ -206,6 +206,35 @@ impl MerkleTree {
         Ok(pos)
     }
 
+    /// Appends many leaves, recomputing each touched inner node once: `≈ n/3 + depth` hashes
+    /// instead of `n · depth` (what a ledger block needs).
+    pub fn append_many(&mut self, leaves: &[Fr]) -> Result<u64, TreeError> {
+        let first = self.len();
+        if first + leaves.len() as u64 > self.kind.capacity() {
+            return Err(TreeError::Full);
+        }
+        if leaves.is_empty() {
+            return Ok(first);
+        }
+        self.levels[0].extend_from_slice(leaves);
+        let (mut lo, mut hi) = (first as usize, self.levels[0].len() - 1);
+        for l in 0..self.kind.depth {
+            let (plo, phi) = (lo / ARITY, hi / ARITY);
+            for parent in plo..=phi {
+                let children: [Fr; ARITY] = std::array::from_fn(|i| self.node_at(l, parent * ARITY + i));
+                let h = self.kind.node(&children);
+                let up = &mut self.levels[l + 1];
+                if parent < up.len() {
+                    up[parent] = h;
+                } else {
+                    up.push(h);
+                }
+            }
+            (lo, hi) = (plo, phi);
+        }
+        Ok(first)
+    }
+
     /// Overwrites the leaf at an existing position (revocation writes [`EMPTY_LEAF`]).
     pub fn set(&mut self, pos: u64, leaf: Fr) -> Result<(), TreeError> {
         let slot = self.levels[0]
@@ -273,6 +302,21 @@ mod tests {
             t.root()
         );
         assert_eq!(t.set(9, EMPTY_LEAF), Err(TreeError::UnknownPosition(9)));
+    }
+
+    #[test]
+    fn append_many_equals_appends() {
+        let mut a = MerkleTree::new(TreeKind::NOTES);
+        let mut b = MerkleTree::new(TreeKind::NOTES);
+        for chunk in [3usize, 1, 17, 0, 40] {
+            let leaves: Vec<Fr> = (0..chunk).map(|i| Fr::from((a.len() + i as u64) * 7 + 1)).collect();
+            for l in &leaves {
+                a.append(*l).unwrap();
+            }
+            b.append_many(&leaves).unwrap();
+            assert_eq!(a.root(), b.root());
+        }
+        assert_eq!(a.path(30).unwrap(), b.path(30).unwrap());
     }
 
     #[test]
