@@ -6,7 +6,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod params;
 pub mod tx;
+pub mod verify;
+pub mod wire;
 
 pub use tx::*;
+pub use verify::{VerifyError, VerifyingKeys};
+pub use wire::DecodeError;
 pub use zkreg_circuits as circuits;

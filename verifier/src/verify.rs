@@ -1,0 +1,402 @@
+//! Prepared verifying keys, stateless checks, single and batched Groth16 verification.
+//!
+//! Every function here takes transactions as [`Transaction::decode`] returns them: the proof
+//! points are then known to lie in their prime-order subgroups, which the batch check relies on.
+//!
+//! # Batch verification
+//!
+//! A Groth16 proof `(A, B, C)` for inputs `x` holds when
+//! `e(A, B) = e(α, β) · e(IC(x), γ) · e(C, δ)` with `IC(x) = Γ₀ + Σⱼ xⱼ Γⱼ` (`Γ = gamma_abc_g1`).
+//! For proofs `i = 1..N` of one circuit and secret random 128-bit `zᵢ`, the batch check is
+//!
+//! ```text
+//! Πᵢ e(zᵢ Aᵢ, Bᵢ) · e(Σᵢ zᵢ IC(xᵢ), −γ) · e(Σᵢ zᵢ Cᵢ, −δ) = e(α, β)^(Σᵢ zᵢ)
+//! ```
+//!
+//! with `Σᵢ zᵢ IC(xᵢ) = (Σᵢ zᵢ) Γ₀ + Σⱼ (Σᵢ zᵢ xᵢⱼ) Γⱼ` as one MSM: one Miller loop over `N + 2`
+//! pairs and one final exponentiation instead of `N` of each. The `−γ, −δ` are the prepared
+//! key's `gamma_g2_neg_pc, delta_g2_neg_pc`, so the right-hand side's G1 points need no negation
+//! of their own. If some proof is invalid the check fails except with probability about
+//! `2^-128`; the `zᵢ` are derived from a merlin transcript over every proof and input **and**
+//! 32 bytes of OS randomness, so a prover that knows the batch still cannot predict them.
+//! A failing batch is bisected (halves re-checked with fresh `z`, singles verified alone), so
+//! verdicts are exactly those of [`VerifyingKeys::verify`].
+
+use crate::tx::{IssuerSignature, Transaction, TxKind};
+use crate::wire::DecodeError;
+use ark_bls12_381::{Bls12_381, Fr, G1Affine, G1Projective};
+use ark_ec::{
+    pairing::{Pairing, PairingOutput},
+    CurveGroup, VariableBaseMSM,
+};
+use ark_ff::{BigInteger, PrimeField, Zero};
+use ark_groth16::{PreparedVerifyingKey, Proof, VerifyingKey};
+use ark_serialize::CanonicalSerialize;
+use merlin::Transcript;
+use rand::{rngs::OsRng, CryptoRng, RngCore};
+use std::collections::BTreeMap;
+use zkreg_circuits::{access, grant, payment, revoke};
+
+type G2Prepared = <Bls12_381 as Pairing>::G2Prepared;
+
+/// Why a transaction is not valid without looking at ledger state.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// The transaction bytes do not decode (for callers that verify straight from bytes).
+    #[error("transaction does not decode: {0}")]
+    Decode(#[from] DecodeError),
+    /// A verifying key has `found` public-input bases where its statement needs `expected`
+    /// (`layout::LEN + 1`): a key for another circuit, or another version of it.
+    #[error("{kind:?} verifying key has {found} input bases, the statement needs {expected}")]
+    KeyShape {
+        /// Circuit of the key.
+        kind: TxKind,
+        /// `layout::LEN + 1`.
+        expected: usize,
+        /// `gamma_abc_g1.len()`.
+        found: usize,
+    },
+    /// The statement has a different number of public inputs than the key takes.
+    #[error("{kind:?} statement has {found} public inputs, the key takes {expected}")]
+    InputCount {
+        /// Circuit.
+        kind: TxKind,
+        /// Inputs the key takes.
+        expected: usize,
+        /// Inputs the statement has.
+        found: usize,
+    },
+    /// A deposit or withdrawal (`v_in_pub > 0` or `v_out_pub > 0`) has no issuer signature.
+    #[error("deposit or withdrawal without an issuer signature")]
+    MissingSignature,
+    /// A payment with no public amount carries an issuer signature: there is nothing for an
+    /// issuer to authorise, and a signature would only link the transfer to the issuer.
+    #[error("issuer signature on a payment without deposit or withdrawal")]
+    UnexpectedSignature,
+    /// The issuer key is not a valid Ed25519 public key.
+    #[error("issuer key is not a valid Ed25519 key")]
+    BadIssuerKey,
+    /// The issuer signature does not verify (strictly) over the transaction id.
+    #[error("issuer signature does not verify over the transaction id")]
+    BadSignature,
+    /// A payment names a withdrawal destination but withdraws nothing.
+    #[error("withdrawal destination on a payment with v_out_pub = 0")]
+    DestinationWithoutWithdrawal,
+    /// The Groth16 proof does not verify against the transaction's statement.
+    #[error("{kind:?} proof does not verify")]
+    ProofRejected {
+        /// Circuit.
+        kind: TxKind,
+    },
+}
+
+/// The number of public inputs of each statement, from the circuits' shared layouts.
+pub fn public_input_count(kind: TxKind) -> usize {
+    match kind {
+        TxKind::Payment => payment::layout::LEN,
+        TxKind::Grant => grant::layout::LEN,
+        TxKind::Access => access::layout::LEN,
+        TxKind::Revoke => revoke::layout::LEN,
+    }
+}
+
+/// One prepared verifying key per circuit.
+#[derive(Clone, Debug)]
+pub struct VerifyingKeys {
+    payment: PreparedVerifyingKey<Bls12_381>,
+    grant: PreparedVerifyingKey<Bls12_381>,
+    access: PreparedVerifyingKey<Bls12_381>,
+    revoke: PreparedVerifyingKey<Bls12_381>,
+}
+
+impl VerifyingKeys {
+    /// Prepares the four keys, refusing any whose shape does not match its statement (a key
+    /// passed in the wrong slot would otherwise reject every proof, or worse, ignore inputs).
+    pub fn new(
+        payment: &VerifyingKey<Bls12_381>,
+        grant: &VerifyingKey<Bls12_381>,
+        access: &VerifyingKey<Bls12_381>,
+        revoke: &VerifyingKey<Bls12_381>,
+    ) -> Result<Self, VerifyError> {
+        Ok(VerifyingKeys {
+            payment: prepare(TxKind::Payment, payment)?,
+            grant: prepare(TxKind::Grant, grant)?,
+            access: prepare(TxKind::Access, access)?,
+            revoke: prepare(TxKind::Revoke, revoke)?,
+        })
+    }
+
+    /// The prepared key of one circuit.
+    pub fn prepared(&self, kind: TxKind) -> &PreparedVerifyingKey<Bls12_381> {
+        match kind {
+            TxKind::Payment => &self.payment,
+            TxKind::Grant => &self.grant,
+            TxKind::Access => &self.access,
+            TxKind::Revoke => &self.revoke,
+        }
+    }
+
+    /// Checks that need neither keys nor state, cheap, so they run before any pairing. For a
+    /// payment: an issuer signature over the tx id is present and valid iff it deposits or
+    /// withdraws (whether that issuer is authorised for the asset is the ledger's call), and a
+    /// destination only comes with a withdrawal.
+    pub fn check_stateless(tx: &Transaction) -> Result<(), VerifyError> {
+        let Transaction::Payment(p) = tx else {
+            return Ok(());
+        };
+        if !p.destination.is_empty() && p.v_out_pub == 0 {
+            return Err(VerifyError::DestinationWithoutWithdrawal);
+        }
+        let public_amount = p.v_in_pub > 0 || p.v_out_pub > 0;
+        match (&p.issuer_signature, public_amount) {
+            (None, false) => Ok(()),
+            (None, true) => Err(VerifyError::MissingSignature),
+            (Some(_), false) => Err(VerifyError::UnexpectedSignature),
+            (Some(sig), true) => check_issuer_signature(sig, &tx.id()),
+        }
+    }
+
+    /// Stateless checks, then one Groth16 verification.
+    pub fn verify(&self, tx: &Transaction) -> Result<(), VerifyError> {
+        Self::check_stateless(tx)?;
+        let kind = tx.kind();
+        verify_proof(kind, self.prepared(kind), tx.proof(), &tx.public_inputs())
+    }
+
+    /// Verifies many transactions, one batch check per circuit (see the module doc). The
+    /// verdicts, in input order, equal [`VerifyingKeys::verify`]'s.
+    pub fn verify_batch(&self, txs: &[Transaction]) -> Vec<Result<(), VerifyError>> {
+        self.verify_batch_with_rng(txs, &mut OsRng)
+    }
+
+    /// [`VerifyingKeys::verify_batch`] with the caller's randomness source, which must be
+    /// unpredictable to whoever made the proofs.
+    pub fn verify_batch_with_rng<R: RngCore + CryptoRng>(
+        &self,
+        txs: &[Transaction],
+        rng: &mut R,
+    ) -> Vec<Result<(), VerifyError>> {
+        let mut verdicts: Vec<Result<(), VerifyError>> = Vec::with_capacity(txs.len());
+        let mut groups: BTreeMap<TxKind, Vec<Entry>> = BTreeMap::new();
+        for (index, tx) in txs.iter().enumerate() {
+            let verdict = Self::check_stateless(tx);
+            if verdict.is_ok() {
+                groups.entry(tx.kind()).or_default().push(Entry {
+                    index,
+                    proof: tx.proof(),
+                    inputs: tx.public_inputs(),
+                    b: G2Prepared::from(tx.proof().b),
+                });
+            }
+            verdicts.push(verdict);
+        }
+        for (kind, entries) in groups {
+            let mut batch = Batch {
+                kind,
+                pvk: self.prepared(kind),
+                z: batch_transcript(kind, &entries, rng),
+            };
+            batch.settle(&entries, false, &mut verdicts);
+        }
+        verdicts
+    }
+}
+
+fn prepare(
+    kind: TxKind,
+    vk: &VerifyingKey<Bls12_381>,
+) -> Result<PreparedVerifyingKey<Bls12_381>, VerifyError> {
+    let expected = public_input_count(kind) + 1;
+    let found = vk.gamma_abc_g1.len();
+    if found != expected {
+        return Err(VerifyError::KeyShape {
+            kind,
+            expected,
+            found,
+        });
+    }
+    Ok(ark_groth16::prepare_verifying_key(vk))
+}
+
+/// `verify_strict`: refuses small-order keys and non-canonical signatures, so every validator
+/// reaches the same verdict on the same bytes.
+fn check_issuer_signature(sig: &IssuerSignature, id: &[u8; 32]) -> Result<(), VerifyError> {
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&sig.issuer)
+        .map_err(|_| VerifyError::BadIssuerKey)?;
+    let signature = ed25519_dalek::Signature::from_bytes(&sig.signature);
+    key.verify_strict(id, &signature)
+        .map_err(|_| VerifyError::BadSignature)
+}
+
+/// `c₀ Γ₀ + Σⱼ cⱼ₊₁ Γⱼ₊₁` as one MSM: `c = (1, x)` prepares one statement's inputs,
+/// `c = (Σ zᵢ, Σ zᵢ xᵢ)` a batch's.
+fn combine_inputs(
+    kind: TxKind,
+    pvk: &PreparedVerifyingKey<Bls12_381>,
+    coefficients: &[Fr],
+) -> Result<G1Projective, VerifyError> {
+    let bases = &pvk.vk.gamma_abc_g1;
+    G1Projective::msm(bases, coefficients).map_err(|_| VerifyError::InputCount {
+        kind,
+        expected: bases.len().saturating_sub(1),
+        found: coefficients.len().saturating_sub(1),
+    })
+}
+
+/// `e(A, B) · e(IC, −γ) · e(C, −δ) = e(α, β)`: one Groth16 verification with prepared inputs.
+fn verify_proof(
+    kind: TxKind,
+    pvk: &PreparedVerifyingKey<Bls12_381>,
+    proof: &Proof<Bls12_381>,
+    inputs: &[Fr],
+) -> Result<(), VerifyError> {
+    let mut coefficients = Vec::with_capacity(inputs.len() + 1);
+    coefficients.push(Fr::from(1u64));
+    coefficients.extend_from_slice(inputs);
+    let ic = combine_inputs(kind, pvk, &coefficients)?;
+    let ml = Bls12_381::multi_miller_loop(
+        [proof.a, ic.into_affine(), proof.c],
+        [
+            G2Prepared::from(proof.b),
+            pvk.gamma_g2_neg_pc.clone(),
+            pvk.delta_g2_neg_pc.clone(),
+        ],
+    );
+    match Bls12_381::final_exponentiation(ml) {
+        Some(out) if out.0 == pvk.alpha_g1_beta_g2 => Ok(()),
+        _ => Err(VerifyError::ProofRejected { kind }),
+    }
+}
+
+/// A transaction in a batch, with what bisection would otherwise recompute.
+struct Entry<'a> {
+    index: usize,
+    proof: &'a Proof<Bls12_381>,
+    inputs: Vec<Fr>,
+    /// `B` prepared for the Miller loop once, however often bisection re-checks it.
+    b: G2Prepared,
+}
+
+/// The transcript of one circuit's batch: every proof and input, then OS randomness. The `zᵢ`
+/// are its challenges; bisection draws fresh ones from the same transcript.
+fn batch_transcript<R: RngCore + CryptoRng>(
+    kind: TxKind,
+    entries: &[Entry],
+    rng: &mut R,
+) -> Transcript {
+    let mut t = Transcript::new(b"zkreg/v1/batch");
+    t.append_message(b"kind", &[kind as u8]);
+    t.append_u64(b"n", entries.len() as u64);
+    let mut buf = Vec::with_capacity(crate::wire::PROOF_BYTES);
+    for e in entries {
+        buf.clear();
+        if e.proof.serialize_compressed(&mut buf).is_err() {
+            unreachable!("writing to a Vec cannot fail");
+        }
+        t.append_message(b"proof", &buf);
+        for x in &e.inputs {
+            t.append_message(b"input", &x.into_bigint().to_bytes_le());
+        }
+    }
+    let mut seed = [0u8; 32];
+    rng.fill_bytes(&mut seed);
+    t.append_message(b"os-randomness", &seed);
+    t
+}
+
+/// One circuit's batch being settled.
+struct Batch<'a> {
+    kind: TxKind,
+    pvk: &'a PreparedVerifyingKey<Bls12_381>,
+    z: Transcript,
+}
+
+impl Batch<'_> {
+    /// A fresh 128-bit batching scalar.
+    fn next_z(&mut self) -> Fr {
+        let mut bytes = [0u8; 16];
+        self.z.challenge_bytes(b"z", &mut bytes);
+        Fr::from(u128::from_le_bytes(bytes))
+    }
+
+    /// Writes the verdicts of `entries`. `known_bad`: a batch check already showed that some
+    /// entry is invalid (a batch of valid proofs always passes), so skip re-checking the whole.
+    fn settle(
+        &mut self,
+        entries: &[Entry],
+        known_bad: bool,
+        verdicts: &mut [Result<(), VerifyError>],
+    ) {
+        match entries {
+            [] => {}
+            [e] => {
+                self.single(e, verdicts);
+            }
+            _ if !known_bad && self.holds(entries) => {}
+            _ => {
+                let (left, right) = entries.split_at(entries.len() / 2);
+                let left_holds = match left {
+                    [e] => self.single(e, verdicts),
+                    _ => self.holds(left),
+                };
+                if left_holds {
+                    // The whole failed and the left half holds: the culprit is on the right.
+                    self.settle(right, true, verdicts);
+                } else {
+                    if left.len() > 1 {
+                        self.settle(left, true, verdicts);
+                    }
+                    self.settle(right, false, verdicts);
+                }
+            }
+        }
+    }
+
+    /// Verifies one entry alone and records its verdict; true if it holds.
+    fn single(&self, e: &Entry, verdicts: &mut [Result<(), VerifyError>]) -> bool {
+        let verdict = verify_proof(self.kind, self.pvk, e.proof, &e.inputs);
+        let holds = verdict.is_ok();
+        if let Some(v) = verdicts.get_mut(e.index) {
+            *v = verdict;
+        }
+        holds
+    }
+
+    /// The random linear combination check of the module doc over `entries`.
+    fn holds(&mut self, entries: &[Entry]) -> bool {
+        let z: Vec<Fr> = entries.iter().map(|_| self.next_z()).collect();
+        let mut coefficients = vec![Fr::zero(); self.pvk.vk.gamma_abc_g1.len()];
+        for (zi, e) in z.iter().zip(entries) {
+            if e.inputs.len() + 1 != coefficients.len() {
+                return false;
+            }
+            let (constant, rest) = coefficients.split_at_mut(1);
+            constant.iter_mut().for_each(|c| *c += zi);
+            for (c, x) in rest.iter_mut().zip(&e.inputs) {
+                *c += *zi * x;
+            }
+        }
+        let Ok(ic) = combine_inputs(self.kind, self.pvk, &coefficients) else {
+            return false;
+        };
+        let cs: Vec<G1Affine> = entries.iter().map(|e| e.proof.c).collect();
+        let Ok(c_sum) = G1Projective::msm(&cs, &z) else {
+            return false;
+        };
+        let za: Vec<G1Projective> = entries.iter().zip(&z).map(|(e, zi)| e.proof.a * zi).collect();
+        let mut g1 = G1Projective::normalize_batch(&za);
+        g1.push(ic.into_affine());
+        g1.push(c_sum.into_affine());
+        let g2 = entries
+            .iter()
+            .map(|e| e.b.clone())
+            .chain([
+                self.pvk.gamma_g2_neg_pc.clone(),
+                self.pvk.delta_g2_neg_pc.clone(),
+            ]);
+        let z_sum: Fr = z.iter().sum();
+        let rhs = PairingOutput::<Bls12_381>(self.pvk.alpha_g1_beta_g2) * z_sum;
+        Bls12_381::final_exponentiation(Bls12_381::multi_miller_loop(g1, g2))
+            .is_some_and(|lhs| lhs == rhs)
+    }
+}

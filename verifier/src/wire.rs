@@ -1,0 +1,563 @@
+//! The canonical, versioned binary encoding of [`Transaction`]s, and the hashes taken over it.
+//!
+//! ```text
+//! tx        = version:u8 kind:u8 body [signature] proof        (≤ MAX_TX_BYTES)
+//! body      = the kind's fields in struct order (see the `*Tx` types in `tx.rs`)
+//! signature = payments only: 0x00 | 0x01 issuer:[u8; 32] signature:[u8; 64]
+//! proof     = A (G1, 48 B) B (G2, 96 B) C (G1, 48 B), arkworks compressed
+//!
+//! Fr        = 32 B little-endian, < r                u64   = 8 B little-endian
+//! Jubjub    = 32 B arkworks compressed (y, sign of x) bytes = u16 LE length ‖ bytes
+//! ```
+//!
+//! Decoding is strict, so that exactly one byte string stands for each transaction and the id
+//! and binding cannot be varied without changing the transaction: field elements must be reduced,
+//! Jubjub points must be in the prime-order subgroup and not the identity, proof points on their
+//! curve, in the subgroup and not the identity, byte strings within their bound, and nothing may
+//! follow the proof. Re-encoding a decoded transaction gives back the input, byte for byte.
+//!
+//! Hashes (BLAKE2b, domain-separated by a prefix):
+//!
+//! * id `= BLAKE2b-256("zkreg/v1/txid" ‖ body_bytes)`, where `body_bytes` is version, kind and
+//!   body, without signature and proof: issuers sign it, and the signature cannot cover itself;
+//! * binding `= BLAKE2b-512("zkreg/v1/binding" ‖ body_bytes) mod r`, except that for an access
+//!   the tag is left out of the preimage: the tag is `H(ACCESS, gsecret, binding)` and so cannot
+//!   be an input of the binding. It needs no binding anyway: it is a public input of the proof.
+
+use crate::tx::{
+    AccessTx, GrantTx, Groth16Proof, IssuerSignature, PaymentTx, RevokeTx, Transaction, TxId,
+    TxKind, MAX_DELIVERY_BYTES, MAX_DESTINATION_BYTES, MAX_MEMO_BYTES, MAX_REQUEST_BYTES,
+    MAX_TX_BYTES, TX_VERSION,
+};
+use ark_bls12_381::{Fr, G1Affine, G2Affine};
+use ark_ec::AffineRepr;
+use ark_ff::{BigInt, BigInteger, PrimeField, Zero};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use blake2::{digest::consts::U32, Blake2b, Blake2b512, Digest};
+use zkreg_circuits::{
+    audit::AuditCiphertext,
+    ecc::{checked_public_key, JubjubAffine, PointError},
+};
+
+/// Bytes of an encoded field element.
+pub const FR_BYTES: usize = 32;
+/// Bytes of an encoded Jubjub point.
+pub const JUBJUB_BYTES: usize = 32;
+/// Bytes of a compressed G1 point.
+pub const G1_BYTES: usize = 48;
+/// Bytes of a compressed G2 point.
+pub const G2_BYTES: usize = 96;
+/// Bytes of an encoded proof.
+pub const PROOF_BYTES: usize = 2 * G1_BYTES + G2_BYTES;
+/// Prefix of the transaction id preimage.
+pub const TXID_PREFIX: &[u8] = b"zkreg/v1/txid";
+/// Prefix of the binding preimage.
+pub const BINDING_PREFIX: &[u8] = b"zkreg/v1/binding";
+
+/// Why bytes are not a transaction. `offset` is where the offending field starts.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// The input is longer than [`MAX_TX_BYTES`] (checked before anything is parsed).
+    #[error("transaction is {len} bytes, more than the {max} allowed")]
+    TooLarge {
+        /// Input length.
+        len: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// The input ends inside `field`.
+    #[error("truncated: {field} at byte {offset} needs {needed} bytes, {available} left")]
+    Truncated {
+        /// Field being read.
+        field: &'static str,
+        /// Where it starts.
+        offset: usize,
+        /// Bytes it needs.
+        needed: usize,
+        /// Bytes left in the input.
+        available: usize,
+    },
+    /// The first byte is not [`TX_VERSION`].
+    #[error("unknown encoding version {found}")]
+    UnknownVersion {
+        /// The version byte read.
+        found: u8,
+    },
+    /// The second byte names no [`TxKind`].
+    #[error("unknown transaction kind {found}")]
+    UnknownKind {
+        /// The kind byte read.
+        found: u8,
+    },
+    /// A field element is not reduced (its value is ≥ the modulus of `Fr`).
+    #[error("{field} at byte {offset} is not a canonical field element")]
+    NonCanonicalField {
+        /// Field being read.
+        field: &'static str,
+        /// Where it starts.
+        offset: usize,
+    },
+    /// A Jubjub point is not on the curve (no point has this encoding), outside the prime-order
+    /// subgroup, or the identity.
+    #[error("{field} at byte {offset} is not a valid Jubjub point: {reason}")]
+    InvalidPoint {
+        /// Field being read.
+        field: &'static str,
+        /// Where it starts.
+        offset: usize,
+        /// Which check failed.
+        #[source]
+        reason: PointError,
+    },
+    /// A byte string's length prefix exceeds the field's bound.
+    #[error("{field} at byte {offset} is {len} bytes, more than the {max} allowed")]
+    TooLong {
+        /// Field being read.
+        field: &'static str,
+        /// Where its length prefix starts.
+        offset: usize,
+        /// Length announced.
+        len: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// The issuer-signature presence byte is neither 0 nor 1.
+    #[error("signature presence byte at {offset} is {found}, not 0 or 1")]
+    InvalidPresence {
+        /// Where it is.
+        offset: usize,
+        /// The byte read.
+        found: u8,
+    },
+    /// A proof point is not a canonical compressed encoding of a point on its curve and in its
+    /// prime-order subgroup.
+    #[error("{field} at byte {offset} is not a valid compressed subgroup point")]
+    InvalidProofPoint {
+        /// Field being read.
+        field: &'static str,
+        /// Where it starts.
+        offset: usize,
+    },
+    /// A proof point is the identity (never produced by an honest prover).
+    #[error("{field} at byte {offset} is the identity")]
+    ProofIdentity {
+        /// Field being read.
+        field: &'static str,
+        /// Where it starts.
+        offset: usize,
+    },
+    /// Bytes follow the proof.
+    #[error("{count} trailing bytes at {offset}")]
+    TrailingBytes {
+        /// Where the proof ended.
+        offset: usize,
+        /// How many bytes follow it.
+        count: usize,
+    },
+    /// The input decodes but does not re-encode to itself; the field checks above should make
+    /// this unreachable, the final comparison makes canonicity a checked property, not an argument.
+    #[error("encoding is not canonical")]
+    NonCanonical,
+}
+
+impl TryFrom<u8> for TxKind {
+    type Error = DecodeError;
+
+    fn try_from(found: u8) -> Result<Self, DecodeError> {
+        match found {
+            1 => Ok(TxKind::Payment),
+            2 => Ok(TxKind::Grant),
+            3 => Ok(TxKind::Access),
+            4 => Ok(TxKind::Revoke),
+            _ => Err(DecodeError::UnknownKind { found }),
+        }
+    }
+}
+
+/// Which preimage a body is written for (only an access differs, see the module doc).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Preimage {
+    /// Id and encoding: every body field.
+    Full,
+    /// Binding: an access without its tag.
+    Binding,
+}
+
+impl Transaction {
+    /// The kind byte of this transaction.
+    pub fn kind(&self) -> TxKind {
+        match self {
+            Transaction::Payment(_) => TxKind::Payment,
+            Transaction::Grant(_) => TxKind::Grant,
+            Transaction::Access(_) => TxKind::Access,
+            Transaction::Revoke(_) => TxKind::Revoke,
+        }
+    }
+
+    /// The proof.
+    pub fn proof(&self) -> &Groth16Proof {
+        match self {
+            Transaction::Payment(tx) => &tx.proof,
+            Transaction::Grant(tx) => &tx.proof,
+            Transaction::Access(tx) => &tx.proof,
+            Transaction::Revoke(tx) => &tx.proof,
+        }
+    }
+
+    /// The canonical encoding. A transaction whose byte strings exceed their bounds encodes to
+    /// bytes that [`Transaction::decode`] refuses.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        self.write_body(&mut w, Preimage::Full);
+        if let Transaction::Payment(tx) = self {
+            w.signature(tx.issuer_signature.as_ref());
+        }
+        w.proof(self.proof());
+        w.0
+    }
+
+    /// Version, kind and body: everything but the issuer signature and the proof.
+    pub fn body_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        self.write_body(&mut w, Preimage::Full);
+        w.0
+    }
+
+    /// `BLAKE2b-256("zkreg/v1/txid" ‖ body_bytes)`: what issuers sign and the ledger indexes.
+    pub fn id(&self) -> TxId {
+        Blake2b::<U32>::new()
+            .chain_update(TXID_PREFIX)
+            .chain_update(self.body_bytes())
+            .finalize()
+            .into()
+    }
+
+    /// `BLAKE2b-512("zkreg/v1/binding" ‖ body) mod r` (for an access, the body without the tag):
+    /// the public input that ties the proof to every non-proof field. 512 bits make the reduction
+    /// mod r statistically uniform.
+    pub fn binding(&self) -> Fr {
+        let mut w = Writer::default();
+        self.write_body(&mut w, Preimage::Binding);
+        let digest = Blake2b512::new()
+            .chain_update(BINDING_PREFIX)
+            .chain_update(&w.0)
+            .finalize();
+        Fr::from_le_bytes_mod_order(&digest)
+    }
+
+    /// The statement's public inputs, in the circuit's `layout` order.
+    pub fn public_inputs(&self) -> Vec<Fr> {
+        let binding = self.binding();
+        match self {
+            Transaction::Payment(tx) => tx.public(binding).to_field_elements(),
+            Transaction::Grant(tx) => tx.public(binding).to_field_elements(),
+            Transaction::Access(tx) => tx.public(binding).to_field_elements(),
+            Transaction::Revoke(tx) => tx.public(binding).to_field_elements(),
+        }
+    }
+
+    fn write_body(&self, w: &mut Writer, preimage: Preimage) {
+        w.u8(TX_VERSION);
+        w.u8(self.kind() as u8);
+        match self {
+            Transaction::Payment(tx) => {
+                w.fr(&tx.anchor);
+                tx.nullifiers.iter().for_each(|x| w.fr(x));
+                tx.output_commitments.iter().for_each(|x| w.fr(x));
+                w.u64(tx.v_in_pub);
+                w.u64(tx.v_out_pub);
+                w.u64(tx.fee);
+                w.fr(&tx.asset_pub);
+                w.point(&tx.rpk);
+                w.audit(&tx.audit);
+                tx.deliveries.iter().for_each(|d| w.bytes(d));
+                w.bytes(&tx.destination);
+                w.bytes(&tx.memo);
+            }
+            Transaction::Grant(tx) => {
+                w.fr(&tx.gcm);
+                w.point(&tx.rpk);
+                w.audit(&tx.audit);
+                w.bytes(&tx.delivery);
+                w.bytes(&tx.memo);
+            }
+            Transaction::Access(tx) => {
+                w.fr(&tx.grant_root);
+                w.u64(tx.now);
+                if preimage == Preimage::Full {
+                    w.fr(&tx.tag);
+                }
+                w.point(&tx.rpk);
+                w.audit(&tx.audit);
+                w.bytes(&tx.request);
+            }
+            Transaction::Revoke(tx) => {
+                w.u64(tx.pos);
+                w.fr(&tx.gcm);
+                w.bytes(&tx.memo);
+            }
+        }
+    }
+
+    /// Decodes a transaction, refusing anything but the canonical encoding of a well-formed one
+    /// (see the module doc). Never panics.
+    pub fn decode(bytes: &[u8]) -> Result<Transaction, DecodeError> {
+        if bytes.len() > MAX_TX_BYTES {
+            return Err(DecodeError::TooLarge {
+                len: bytes.len(),
+                max: MAX_TX_BYTES,
+            });
+        }
+        let mut r = Reader { bytes, pos: 0 };
+        let version = r.u8("version")?;
+        if version != TX_VERSION {
+            return Err(DecodeError::UnknownVersion { found: version });
+        }
+        // Struct and array expressions evaluate their operands in source order, so each literal
+        // below reads its fields in the order `write_body` writes them.
+        let tx = match TxKind::try_from(r.u8("kind")?)? {
+            TxKind::Payment => Transaction::Payment(PaymentTx {
+                anchor: r.fr("anchor")?,
+                nullifiers: [r.fr("nullifiers[0]")?, r.fr("nullifiers[1]")?],
+                output_commitments: [
+                    r.fr("output_commitments[0]")?,
+                    r.fr("output_commitments[1]")?,
+                ],
+                v_in_pub: r.u64("v_in_pub")?,
+                v_out_pub: r.u64("v_out_pub")?,
+                fee: r.u64("fee")?,
+                asset_pub: r.fr("asset_pub")?,
+                rpk: r.point("rpk")?,
+                audit: r.audit()?,
+                deliveries: [
+                    r.bytes("deliveries[0]", MAX_DELIVERY_BYTES)?,
+                    r.bytes("deliveries[1]", MAX_DELIVERY_BYTES)?,
+                ],
+                destination: r.bytes("destination", MAX_DESTINATION_BYTES)?,
+                memo: r.bytes("memo", MAX_MEMO_BYTES)?,
+                issuer_signature: r.signature()?,
+                proof: r.proof()?,
+            }),
+            TxKind::Grant => Transaction::Grant(GrantTx {
+                gcm: r.fr("gcm")?,
+                rpk: r.point("rpk")?,
+                audit: r.audit()?,
+                delivery: r.bytes("delivery", MAX_DELIVERY_BYTES)?,
+                memo: r.bytes("memo", MAX_MEMO_BYTES)?,
+                proof: r.proof()?,
+            }),
+            TxKind::Access => Transaction::Access(AccessTx {
+                grant_root: r.fr("grant_root")?,
+                now: r.u64("now")?,
+                tag: r.fr("tag")?,
+                rpk: r.point("rpk")?,
+                audit: r.audit()?,
+                request: r.bytes("request", MAX_REQUEST_BYTES)?,
+                proof: r.proof()?,
+            }),
+            TxKind::Revoke => Transaction::Revoke(RevokeTx {
+                pos: r.u64("pos")?,
+                gcm: r.fr("gcm")?,
+                memo: r.bytes("memo", MAX_MEMO_BYTES)?,
+                proof: r.proof()?,
+            }),
+        };
+        let count = bytes.len().saturating_sub(r.pos);
+        if count != 0 {
+            return Err(DecodeError::TrailingBytes {
+                offset: r.pos,
+                count,
+            });
+        }
+        if tx.encode() != bytes {
+            return Err(DecodeError::NonCanonical);
+        }
+        Ok(tx)
+    }
+}
+
+/// Appends encoded fields.
+#[derive(Default)]
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+
+    fn fr(&mut self, x: &Fr) {
+        self.0.extend_from_slice(&x.into_bigint().to_bytes_le());
+    }
+
+    /// Jubjub points and proof points: arkworks compressed.
+    fn point<P: CanonicalSerialize>(&mut self, p: &P) {
+        p.serialize_compressed(&mut self.0)
+            .unwrap_or_else(|_| unreachable!("writing to a Vec cannot fail"));
+    }
+
+    fn audit<const N: usize>(&mut self, ct: &AuditCiphertext<N>) {
+        self.point(&ct.r_point);
+        ct.c.iter().for_each(|x| self.fr(x));
+    }
+
+    /// Length-prefixed bytes. An over-long string gets the prefix `u16::MAX`, above every bound,
+    /// so its encoding can never be mistaken for a decodable one.
+    fn bytes(&mut self, b: &[u8]) {
+        let len = u16::try_from(b.len()).unwrap_or(u16::MAX);
+        self.0.extend_from_slice(&len.to_le_bytes());
+        self.0.extend_from_slice(b);
+    }
+
+    fn signature(&mut self, sig: Option<&IssuerSignature>) {
+        match sig {
+            None => self.u8(0),
+            Some(s) => {
+                self.u8(1);
+                self.0.extend_from_slice(&s.issuer);
+                self.0.extend_from_slice(&s.signature);
+            }
+        }
+    }
+
+    fn proof(&mut self, proof: &Groth16Proof) {
+        self.point(&proof.a);
+        self.point(&proof.b);
+        self.point(&proof.c);
+    }
+}
+
+/// Reads fields off the input, tracking the offset for error messages. Every read is bounds
+/// checked; nothing here can panic.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
+        let truncated = DecodeError::Truncated {
+            field,
+            offset: self.pos,
+            needed: n,
+            available: self.bytes.len().saturating_sub(self.pos),
+        };
+        let end = self.pos.checked_add(n).ok_or(truncated.clone())?;
+        let out = self.bytes.get(self.pos..end).ok_or(truncated)?;
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], DecodeError> {
+        let offset = self.pos;
+        let slice = self.take(N, field)?;
+        slice.try_into().map_err(|_| DecodeError::Truncated {
+            field,
+            offset,
+            needed: N,
+            available: slice.len(),
+        })
+    }
+
+    fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
+        Ok(self.array::<1>(field)?[0])
+    }
+
+    fn u64(&mut self, field: &'static str) -> Result<u64, DecodeError> {
+        Ok(u64::from_le_bytes(self.array(field)?))
+    }
+
+    fn fr(&mut self, field: &'static str) -> Result<Fr, DecodeError> {
+        let offset = self.pos;
+        let bytes: [u8; FR_BYTES] = self.array(field)?;
+        let mut limbs = [0u64; 4];
+        for (limb, chunk) in limbs.iter_mut().zip(bytes.chunks_exact(8)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(chunk);
+            *limb = u64::from_le_bytes(b);
+        }
+        // `from_bigint` refuses values ≥ r instead of reducing them.
+        Fr::from_bigint(BigInt(limbs)).ok_or(DecodeError::NonCanonicalField { field, offset })
+    }
+
+    /// A Jubjub point with [`checked_public_key`]'s checks: on the curve, in the prime-order
+    /// subgroup, not the identity. Decompression runs with `Validate::No` only because
+    /// `checked_public_key` then performs the curve and subgroup checks `Validate::Yes` would,
+    /// once, and says which one failed.
+    fn point(&mut self, field: &'static str) -> Result<JubjubAffine, DecodeError> {
+        let offset = self.pos;
+        let bytes = self.take(JUBJUB_BYTES, field)?;
+        let invalid = |reason| DecodeError::InvalidPoint {
+            field,
+            offset,
+            reason,
+        };
+        // Decompression fails when y ≥ p or no x solves the curve equation for y.
+        let p = JubjubAffine::deserialize_with_mode(bytes, Compress::Yes, Validate::No)
+            .map_err(|_| invalid(PointError::NotOnCurve))?;
+        checked_public_key(p.x, p.y).map_err(invalid)
+    }
+
+    fn audit<const N: usize>(&mut self) -> Result<AuditCiphertext<N>, DecodeError> {
+        let r_point = self.point("audit.r")?;
+        let mut c = [Fr::zero(); N];
+        for x in c.iter_mut() {
+            *x = self.fr("audit.c")?;
+        }
+        Ok(AuditCiphertext { r_point, c })
+    }
+
+    fn bytes(&mut self, field: &'static str, max: usize) -> Result<Vec<u8>, DecodeError> {
+        let offset = self.pos;
+        let len = usize::from(u16::from_le_bytes(self.array(field)?));
+        if len > max {
+            return Err(DecodeError::TooLong {
+                field,
+                offset,
+                len,
+                max,
+            });
+        }
+        Ok(self.take(len, field)?.to_vec())
+    }
+
+    fn signature(&mut self) -> Result<Option<IssuerSignature>, DecodeError> {
+        let offset = self.pos;
+        match self.u8("issuer_signature")? {
+            0 => Ok(None),
+            1 => Ok(Some(IssuerSignature {
+                issuer: self.array("issuer_signature.issuer")?,
+                signature: self.array("issuer_signature.signature")?,
+            })),
+            found => Err(DecodeError::InvalidPresence { offset, found }),
+        }
+    }
+
+    /// A G1 or G2 point: arkworks' checked decompression (flags, x < q, on curve, subgroup),
+    /// then the identity is refused.
+    fn group<P: AffineRepr + CanonicalDeserialize>(
+        &mut self,
+        field: &'static str,
+        len: usize,
+    ) -> Result<P, DecodeError> {
+        let offset = self.pos;
+        let bytes = self.take(len, field)?;
+        let p = P::deserialize_with_mode(bytes, Compress::Yes, Validate::Yes)
+            .map_err(|_| DecodeError::InvalidProofPoint { field, offset })?;
+        if p.is_zero() {
+            return Err(DecodeError::ProofIdentity { field, offset });
+        }
+        Ok(p)
+    }
+
+    fn proof(&mut self) -> Result<Groth16Proof, DecodeError> {
+        Ok(Groth16Proof {
+            a: self.group::<G1Affine>("proof.a", G1_BYTES)?,
+            b: self.group::<G2Affine>("proof.b", G2_BYTES)?,
+            c: self.group::<G1Affine>("proof.c", G1_BYTES)?,
+        })
+    }
+}
