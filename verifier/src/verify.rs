@@ -383,17 +383,18 @@ impl Batch<'_> {
         let Ok(c_sum) = G1Projective::msm(&cs, &z) else {
             return false;
         };
-        let za: Vec<G1Projective> = entries.iter().zip(&z).map(|(e, zi)| e.proof.a * zi).collect();
+        let za: Vec<G1Projective> = entries
+            .iter()
+            .zip(&z)
+            .map(|(e, zi)| e.proof.a * zi)
+            .collect();
         let mut g1 = G1Projective::normalize_batch(&za);
         g1.push(ic.into_affine());
         g1.push(c_sum.into_affine());
-        let g2 = entries
-            .iter()
-            .map(|e| e.b.clone())
-            .chain([
-                self.pvk.gamma_g2_neg_pc.clone(),
-                self.pvk.delta_g2_neg_pc.clone(),
-            ]);
+        let g2 = entries.iter().map(|e| e.b.clone()).chain([
+            self.pvk.gamma_g2_neg_pc.clone(),
+            self.pvk.delta_g2_neg_pc.clone(),
+        ]);
         let z_sum: Fr = z.iter().sum();
         let rhs = PairingOutput::<Bls12_381>(self.pvk.alpha_g1_beta_g2) * z_sum;
         Bls12_381::final_exponentiation(Bls12_381::multi_miller_loop(g1, g2))

@@ -66,7 +66,11 @@ fn decode_survives_mutations_and_is_canonical() {
         if let Ok(tx) = Transaction::decode(&bytes) {
             decoded += 1;
             assert!(bytes.len() <= MAX_TX_BYTES);
-            assert_eq!(tx.encode(), bytes, "decoded bytes must re-encode to themselves");
+            assert_eq!(
+                tx.encode(),
+                bytes,
+                "decoded bytes must re-encode to themselves"
+            );
             // Derived values must not panic either.
             let _ = (tx.id(), tx.binding(), tx.public_inputs());
         }

@@ -128,11 +128,7 @@ fn bad_jubjub_points_are_rejected() {
             off_curve_y.into_bigint().to_bytes_le(),
             PointError::NotOnCurve,
         ),
-        (
-            "y ≥ p",
-            Fr::MODULUS.to_bytes_le(),
-            PointError::NotOnCurve,
-        ),
+        ("y ≥ p", Fr::MODULUS.to_bytes_le(), PointError::NotOnCurve),
         (
             "small order (0, −1)",
             jubjub_bytes(&two_torsion),

@@ -1,0 +1,452 @@
+//! End to end with real Groth16 proofs: every kind verifies, bound fields and signatures are
+//! enforced, and batch verdicts equal single verdicts. Keys and proofs are made once per binary.
+
+use ark_bls12_381::{Bls12_381, Fr};
+use ark_ec::CurveGroup;
+use ark_ff::Zero;
+use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
+use ark_relations::gr1cs::ConstraintSynthesizer;
+use ark_snark::SNARK;
+use ed25519_dalek::{Signer, SigningKey};
+use rand::{seq::SliceRandom, Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use std::sync::OnceLock;
+use zkreg_circuits::{
+    access::constraints::AccessCircuit,
+    grant::constraints::GrantCircuit,
+    payment::constraints::PaymentCircuit,
+    revoke::constraints::RevokeCircuit,
+    testing::{consent_case, payment_case, PaymentSpec},
+};
+use zkreg_verifier::{
+    AccessTx, GrantTx, Groth16Proof, IssuerSignature, PaymentTx, RevokeTx, Transaction, TxKind,
+    VerifyError, VerifyingKeys,
+};
+
+fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+fn setup<C: ConstraintSynthesizer<Fr>>(
+    blank: C,
+    seed: u64,
+) -> (ProvingKey<Bls12_381>, VerifyingKey<Bls12_381>) {
+    Groth16::<Bls12_381>::circuit_specific_setup(blank, &mut rng(seed)).unwrap()
+}
+
+fn prove<C: ConstraintSynthesizer<Fr>>(pk: &ProvingKey<Bls12_381>, c: C) -> Groth16Proof {
+    Groth16::<Bls12_381>::prove(pk, c, &mut rng(99)).unwrap()
+}
+
+struct Fixture {
+    keys: VerifyingKeys,
+    vks: [VerifyingKey<Bls12_381>; 4],
+    issuer: SigningKey,
+    /// Valid: transfer, deposit, withdrawal, grant, access, revoke.
+    txs: Vec<Transaction>,
+}
+
+fn sign(issuer: &SigningKey, tx: &Transaction) -> IssuerSignature {
+    IssuerSignature {
+        issuer: issuer.verifying_key().to_bytes(),
+        signature: issuer.sign(&tx.id()).to_bytes(),
+    }
+}
+
+/// A payment whose body comes from the fixture's statement and whose proof is made for the
+/// binding of that body.
+fn payment(
+    pk: &ProvingKey<Bls12_381>,
+    spec: PaymentSpec,
+    destination: &[u8],
+    issuer: Option<&SigningKey>,
+    r: &mut ChaCha20Rng,
+) -> Transaction {
+    let mut case = payment_case(&spec, r);
+    let p = case.public;
+    let mut tx = PaymentTx {
+        anchor: p.anchor,
+        nullifiers: p.nullifiers,
+        output_commitments: p.output_commitments,
+        v_in_pub: p.v_in_pub,
+        v_out_pub: p.v_out_pub,
+        fee: p.fee,
+        asset_pub: p.asset_pub,
+        rpk: p.rpk,
+        audit: p.audit,
+        deliveries: [vec![1; 120], vec![2; 80]],
+        destination: destination.to_vec(),
+        memo: b"rent, march".to_vec(),
+        issuer_signature: None,
+        proof: Groth16Proof::default(),
+    };
+    let binding = Transaction::Payment(tx.clone()).binding();
+    case.terms.binding = binding;
+    case.restate();
+    assert_eq!(case.public, tx.public(binding));
+    tx.proof = prove(pk, PaymentCircuit::new(case.public, case.witness));
+    if let Some(issuer) = issuer {
+        tx.issuer_signature = Some(sign(issuer, &Transaction::Payment(tx.clone())));
+    }
+    Transaction::Payment(tx)
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let (ppk, pvk) = setup(PaymentCircuit::blank(), 1);
+        let (gpk, gvk) = setup(GrantCircuit::blank(), 2);
+        let (apk, avk) = setup(AccessCircuit::blank(), 3);
+        let (rpk_, rvk) = setup(RevokeCircuit::blank(), 4);
+        let keys = VerifyingKeys::new(&pvk, &gvk, &avk, &rvk).unwrap();
+        let mut r = rng(7);
+        let issuer = SigningKey::generate(&mut r);
+
+        let transfer = payment(&ppk, PaymentSpec::default(), b"", None, &mut r);
+        let deposit_spec = PaymentSpec {
+            value_in: [0, 0],
+            value_out: [30, 20],
+            public: [50, 0, 0],
+            ..Default::default()
+        };
+        let deposit = payment(&ppk, deposit_spec, b"", Some(&issuer), &mut r);
+        let withdrawal_spec = PaymentSpec {
+            value_in: [40, 0],
+            value_out: [10, 5],
+            public: [0, 20, 5],
+            ..Default::default()
+        };
+        let withdrawal = payment(&ppk, withdrawal_spec, b"iban:XX00", Some(&issuer), &mut r);
+
+        let case = consent_case(&mut r);
+        let rpk = case.rsk.public_key();
+
+        let gw = case.grant_witness(&mut r);
+        let g0 = gw.statement(rpk, Fr::zero());
+        let mut grant = GrantTx {
+            gcm: g0.gcm,
+            rpk,
+            audit: g0.audit,
+            delivery: vec![3; 200],
+            memo: b"approved: study 42".to_vec(),
+            proof: Groth16Proof::default(),
+        };
+        let binding = Transaction::Grant(grant.clone()).binding();
+        let gp = gw.statement(rpk, binding);
+        assert_eq!(gp, grant.public(binding));
+        grant.proof = prove(&gpk, GrantCircuit::new(gp, gw));
+
+        let aw = case.access_witness(&mut r);
+        let root = case.tree.root();
+        let a0 = aw.statement(root, case.now, rpk, Fr::zero());
+        let mut access = AccessTx {
+            grant_root: root,
+            now: case.now,
+            tag: a0.tag,
+            rpk,
+            audit: a0.audit,
+            request: b"service=lab1;nonce=8f3a".to_vec(),
+            proof: Groth16Proof::default(),
+        };
+        // The tag depends on the binding, which leaves the tag out.
+        let binding = Transaction::Access(access.clone()).binding();
+        let ap = aw.statement(root, case.now, rpk, binding);
+        access.tag = ap.tag;
+        assert_eq!(Transaction::Access(access.clone()).binding(), binding);
+        assert_eq!(ap, access.public(binding));
+        access.proof = prove(&apk, AccessCircuit::new(ap, aw));
+
+        let (rp0, _) = case.revoke(Fr::zero());
+        let mut revoke = RevokeTx {
+            pos: rp0.pos,
+            gcm: rp0.gcm,
+            memo: b"consent withdrawn".to_vec(),
+            proof: Groth16Proof::default(),
+        };
+        let binding = Transaction::Revoke(revoke.clone()).binding();
+        let (rp, rw) = case.revoke(binding);
+        assert_eq!(rp, revoke.public(binding));
+        revoke.proof = prove(&rpk_, RevokeCircuit::new(rp, rw));
+
+        Fixture {
+            keys,
+            vks: [pvk, gvk, avk, rvk],
+            issuer,
+            txs: vec![
+                transfer,
+                deposit,
+                withdrawal,
+                Transaction::Grant(grant),
+                Transaction::Access(access),
+                Transaction::Revoke(revoke),
+            ],
+        }
+    })
+}
+
+/// The bytes the proof does not cover directly: memo, delivery or request.
+fn bound_bytes(tx: &mut Transaction) -> &mut Vec<u8> {
+    match tx {
+        Transaction::Payment(p) => &mut p.memo,
+        Transaction::Grant(g) => &mut g.delivery,
+        Transaction::Access(a) => &mut a.request,
+        Transaction::Revoke(r) => &mut r.memo,
+    }
+}
+
+fn proof_mut(tx: &mut Transaction) -> &mut Groth16Proof {
+    match tx {
+        Transaction::Payment(p) => &mut p.proof,
+        Transaction::Grant(g) => &mut g.proof,
+        Transaction::Access(a) => &mut a.proof,
+        Transaction::Revoke(r) => &mut r.proof,
+    }
+}
+
+/// Re-signs a payment that needs a signature, so only the proof can reject it.
+fn resign(f: &Fixture, tx: &mut Transaction) {
+    let id_tx = tx.clone();
+    if let Transaction::Payment(p) = tx {
+        if p.issuer_signature.is_some() {
+            p.issuer_signature = Some(sign(&f.issuer, &id_tx));
+        }
+    }
+}
+
+#[test]
+fn every_kind_verifies_from_its_encoding() {
+    let f = fixture();
+    for tx in &f.txs {
+        let decoded = Transaction::decode(&tx.encode()).unwrap();
+        assert_eq!(&decoded, tx);
+        assert_eq!(f.keys.verify(&decoded), Ok(()), "{:?}", tx.kind());
+    }
+}
+
+#[test]
+fn altering_any_bound_byte_breaks_the_proof() {
+    let f = fixture();
+    for tx in &f.txs {
+        let len = bound_bytes(&mut tx.clone()).len();
+        for i in 0..len {
+            let mut t = tx.clone();
+            bound_bytes(&mut t)[i] ^= 1;
+            resign(f, &mut t);
+            assert_eq!(
+                f.keys.verify(&t),
+                Err(VerifyError::ProofRejected { kind: tx.kind() }),
+                "{:?} byte {i}",
+                tx.kind()
+            );
+        }
+    }
+    // Deliveries and the destination are bound too.
+    for i in [1, 2] {
+        let mut t = f.txs[i].clone();
+        if let Transaction::Payment(p) = &mut t {
+            p.deliveries[1][0] ^= 1;
+        }
+        resign(f, &mut t);
+        assert!(matches!(
+            f.keys.verify(&t),
+            Err(VerifyError::ProofRejected { .. })
+        ));
+    }
+    let mut t = f.txs[2].clone();
+    if let Transaction::Payment(p) = &mut t {
+        p.destination = b"iban:YY11".to_vec();
+    }
+    resign(f, &mut t);
+    assert!(matches!(
+        f.keys.verify(&t),
+        Err(VerifyError::ProofRejected { .. })
+    ));
+}
+
+#[test]
+fn issuer_signatures_are_required_exactly_for_public_amounts() {
+    let f = fixture();
+    let strip = |tx: &Transaction| {
+        let mut t = tx.clone();
+        if let Transaction::Payment(p) = &mut t {
+            p.issuer_signature = None;
+        }
+        t
+    };
+    let (transfer, deposit, withdrawal) = (&f.txs[0], &f.txs[1], &f.txs[2]);
+    assert_eq!(
+        f.keys.verify(&strip(deposit)),
+        Err(VerifyError::MissingSignature)
+    );
+    assert_eq!(
+        f.keys.verify(&strip(withdrawal)),
+        Err(VerifyError::MissingSignature)
+    );
+
+    let mut signed_transfer = transfer.clone();
+    if let Transaction::Payment(p) = &mut signed_transfer {
+        p.issuer_signature = Some(sign(&f.issuer, transfer));
+    }
+    assert_eq!(
+        f.keys.verify(&signed_transfer),
+        Err(VerifyError::UnexpectedSignature)
+    );
+
+    // A signature over another transaction, by another key, or a corrupted one.
+    let other = SigningKey::generate(&mut rng(8));
+    let mut t = deposit.clone();
+    if let Transaction::Payment(p) = &mut t {
+        p.issuer_signature = Some(sign(&f.issuer, withdrawal));
+    }
+    assert_eq!(f.keys.verify(&t), Err(VerifyError::BadSignature));
+    let mut t = deposit.clone();
+    if let Transaction::Payment(p) = &mut t {
+        let mut s = sign(&other, deposit);
+        s.issuer = f.issuer.verifying_key().to_bytes();
+        p.issuer_signature = Some(s);
+    }
+    assert_eq!(f.keys.verify(&t), Err(VerifyError::BadSignature));
+    let mut t = deposit.clone();
+    if let Transaction::Payment(p) = &mut t {
+        if let Some(s) = &mut p.issuer_signature {
+            s.signature[10] ^= 1;
+        }
+    }
+    assert_eq!(f.keys.verify(&t), Err(VerifyError::BadSignature));
+    // Not a curve point: y = 2 has no x on edwards25519.
+    let mut t = deposit.clone();
+    if let Transaction::Payment(p) = &mut t {
+        if let Some(s) = &mut p.issuer_signature {
+            s.issuer = [0; 32];
+            s.issuer[0] = 2;
+        }
+    }
+    assert!(matches!(
+        f.keys.verify(&t),
+        Err(VerifyError::BadIssuerKey | VerifyError::BadSignature)
+    ));
+
+    // A destination without a withdrawal.
+    let mut t = transfer.clone();
+    if let Transaction::Payment(p) = &mut t {
+        p.destination = b"iban:XX00".to_vec();
+    }
+    assert_eq!(
+        f.keys.verify(&t),
+        Err(VerifyError::DestinationWithoutWithdrawal)
+    );
+}
+
+#[test]
+fn a_proof_for_another_statement_is_rejected() {
+    let f = fixture();
+    // Two valid payments with their proofs swapped.
+    let mut t = f.txs[0].clone();
+    *proof_mut(&mut t) = f.txs[1].proof().clone();
+    assert!(matches!(
+        f.keys.verify(&t),
+        Err(VerifyError::ProofRejected { .. })
+    ));
+    // A grant proof on a revoke.
+    let mut t = f.txs[5].clone();
+    *proof_mut(&mut t) = f.txs[3].proof().clone();
+    assert!(matches!(
+        f.keys.verify(&t),
+        Err(VerifyError::ProofRejected { .. })
+    ));
+}
+
+#[test]
+fn keys_in_the_wrong_slot_are_refused() {
+    let f = fixture();
+    let [p, g, a, r] = &f.vks;
+    assert!(matches!(
+        VerifyingKeys::new(g, p, a, r),
+        Err(VerifyError::KeyShape {
+            kind: TxKind::Payment,
+            ..
+        })
+    ));
+    assert!(matches!(
+        VerifyingKeys::new(p, g, a, g),
+        Err(VerifyError::KeyShape {
+            kind: TxKind::Revoke,
+            ..
+        })
+    ));
+}
+
+/// Doubles A: still a subgroup point, no longer a valid proof.
+fn corrupt(tx: &mut Transaction) {
+    let proof = proof_mut(tx);
+    proof.a = (proof.a + proof.a).into_affine();
+}
+
+fn singles(f: &Fixture, txs: &[Transaction]) -> Vec<Result<(), VerifyError>> {
+    txs.iter().map(|t| f.keys.verify(t)).collect()
+}
+
+#[test]
+fn batch_accepts_a_batch_of_valid_proofs() {
+    let f = fixture();
+    let batch: Vec<Transaction> = f.txs.iter().chain(&f.txs).cloned().collect();
+    assert!(f.keys.verify_batch(&batch).iter().all(Result::is_ok));
+    assert!(f.keys.verify_batch(&[]).is_empty());
+}
+
+#[test]
+fn batch_pinpoints_one_bad_proof() {
+    let f = fixture();
+    let batch: Vec<Transaction> = f.txs.iter().chain(&f.txs).cloned().collect();
+    for bad in 0..batch.len() {
+        let mut txs = batch.clone();
+        corrupt(&mut txs[bad]);
+        let verdicts = f.keys.verify_batch(&txs);
+        for (i, v) in verdicts.iter().enumerate() {
+            if i == bad {
+                assert_eq!(
+                    v,
+                    &Err(VerifyError::ProofRejected {
+                        kind: txs[i].kind()
+                    })
+                );
+            } else {
+                assert_eq!(v, &Ok(()), "tx {i} wrongly rejected with {bad} bad");
+            }
+        }
+    }
+}
+
+#[test]
+fn batch_verdicts_equal_single_verdicts_on_random_mixes() {
+    let f = fixture();
+    let mut r = rng(11);
+    for round in 0..16 {
+        let n = r.gen_range(1..=14);
+        let mut txs: Vec<Transaction> = (0..n)
+            .map(|_| f.txs.choose(&mut r).unwrap().clone())
+            .collect();
+        for tx in txs.iter_mut() {
+            if !r.gen_bool(0.3) {
+                continue;
+            }
+            match r.gen_range(0..4) {
+                0 => corrupt(tx),
+                1 => {
+                    bound_bytes(tx).push(0);
+                    resign(f, tx);
+                }
+                2 => {
+                    let other = f.txs.choose(&mut r).unwrap().proof().clone();
+                    *proof_mut(tx) = other;
+                }
+                _ => {
+                    if let Transaction::Payment(p) = tx {
+                        p.issuer_signature = None;
+                    }
+                }
+            }
+        }
+        assert_eq!(f.keys.verify_batch(&txs), singles(f, &txs), "round {round}");
+    }
+}
