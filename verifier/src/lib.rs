@@ -7,6 +7,8 @@
 #![deny(missing_docs)]
 
 pub mod params;
+#[cfg(feature = "test-utils")]
+pub mod testing;
 pub mod tx;
 pub mod verify;
 pub mod wire;

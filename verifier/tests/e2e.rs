@@ -3,11 +3,10 @@
 
 use ark_bls12_381::{Bls12_381, Fr};
 use ark_ec::CurveGroup;
-use ark_ff::Zero;
 use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
 use ark_relations::gr1cs::ConstraintSynthesizer;
 use ark_snark::SNARK;
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_dalek::SigningKey;
 use rand::{seq::SliceRandom, Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::sync::OnceLock;
@@ -16,11 +15,11 @@ use zkreg_circuits::{
     grant::constraints::GrantCircuit,
     payment::constraints::PaymentCircuit,
     revoke::constraints::RevokeCircuit,
-    testing::{consent_case, payment_case, PaymentSpec},
+    testing::{consent_case, PaymentSpec},
 };
 use zkreg_verifier::{
-    AccessTx, GrantTx, Groth16Proof, IssuerSignature, PaymentTx, RevokeTx, Transaction, TxKind,
-    VerifyError, VerifyingKeys,
+    testing::{access_tx, grant_tx, payment_tx, revoke_tx, sign},
+    Groth16Proof, Transaction, TxKind, VerifyError, VerifyingKeys,
 };
 
 fn rng(seed: u64) -> ChaCha20Rng {
@@ -34,10 +33,6 @@ fn setup<C: ConstraintSynthesizer<Fr>>(
     Groth16::<Bls12_381>::circuit_specific_setup(blank, &mut rng(seed)).unwrap()
 }
 
-fn prove<C: ConstraintSynthesizer<Fr>>(pk: &ProvingKey<Bls12_381>, c: C) -> Groth16Proof {
-    Groth16::<Bls12_381>::prove(pk, c, &mut rng(99)).unwrap()
-}
-
 struct Fixture {
     keys: VerifyingKeys,
     vks: [VerifyingKey<Bls12_381>; 4],
@@ -46,128 +41,33 @@ struct Fixture {
     txs: Vec<Transaction>,
 }
 
-fn sign(issuer: &SigningKey, tx: &Transaction) -> IssuerSignature {
-    IssuerSignature {
-        issuer: issuer.verifying_key().to_bytes(),
-        signature: issuer.sign(&tx.id()).to_bytes(),
-    }
-}
-
-/// A payment whose body comes from the fixture's statement and whose proof is made for the
-/// binding of that body.
-fn payment(
-    pk: &ProvingKey<Bls12_381>,
-    spec: PaymentSpec,
-    destination: &[u8],
-    issuer: Option<&SigningKey>,
-    r: &mut ChaCha20Rng,
-) -> Transaction {
-    let mut case = payment_case(&spec, r);
-    let p = case.public;
-    let mut tx = PaymentTx {
-        anchor: p.anchor,
-        nullifiers: p.nullifiers,
-        output_commitments: p.output_commitments,
-        v_in_pub: p.v_in_pub,
-        v_out_pub: p.v_out_pub,
-        fee: p.fee,
-        asset_pub: p.asset_pub,
-        rpk: p.rpk,
-        audit: p.audit,
-        deliveries: [vec![1; 120], vec![2; 80]],
-        destination: destination.to_vec(),
-        memo: b"rent, march".to_vec(),
-        issuer_signature: None,
-        proof: Groth16Proof::default(),
-    };
-    let binding = Transaction::Payment(tx.clone()).binding();
-    case.terms.binding = binding;
-    case.restate();
-    assert_eq!(case.public, tx.public(binding));
-    tx.proof = prove(pk, PaymentCircuit::new(case.public, case.witness));
-    if let Some(issuer) = issuer {
-        tx.issuer_signature = Some(sign(issuer, &Transaction::Payment(tx.clone())));
-    }
-    Transaction::Payment(tx)
-}
-
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let (ppk, pvk) = setup(PaymentCircuit::blank(), 1);
         let (gpk, gvk) = setup(GrantCircuit::blank(), 2);
         let (apk, avk) = setup(AccessCircuit::blank(), 3);
-        let (rpk_, rvk) = setup(RevokeCircuit::blank(), 4);
+        let (rpk, rvk) = setup(RevokeCircuit::blank(), 4);
         let keys = VerifyingKeys::new(&pvk, &gvk, &avk, &rvk).unwrap();
         let mut r = rng(7);
         let issuer = SigningKey::generate(&mut r);
-
-        let transfer = payment(&ppk, PaymentSpec::default(), b"", None, &mut r);
-        let deposit_spec = PaymentSpec {
+        let memo = b"rent, march";
+        let transfer = payment_tx(&ppk, &PaymentSpec::default(), b"", memo, None, &mut r);
+        let deposit = PaymentSpec {
             value_in: [0, 0],
             value_out: [30, 20],
             public: [50, 0, 0],
             ..Default::default()
         };
-        let deposit = payment(&ppk, deposit_spec, b"", Some(&issuer), &mut r);
-        let withdrawal_spec = PaymentSpec {
+        let deposit = payment_tx(&ppk, &deposit, b"", memo, Some(&issuer), &mut r);
+        let withdrawal = PaymentSpec {
             value_in: [40, 0],
             value_out: [10, 5],
             public: [0, 20, 5],
             ..Default::default()
         };
-        let withdrawal = payment(&ppk, withdrawal_spec, b"iban:XX00", Some(&issuer), &mut r);
-
+        let withdrawal = payment_tx(&ppk, &withdrawal, b"iban:XX00", memo, Some(&issuer), &mut r);
         let case = consent_case(&mut r);
-        let rpk = case.rsk.public_key();
-
-        let gw = case.grant_witness(&mut r);
-        let g0 = gw.statement(rpk, Fr::zero());
-        let mut grant = GrantTx {
-            gcm: g0.gcm,
-            rpk,
-            audit: g0.audit,
-            delivery: vec![3; 200],
-            memo: b"approved: study 42".to_vec(),
-            proof: Groth16Proof::default(),
-        };
-        let binding = Transaction::Grant(grant.clone()).binding();
-        let gp = gw.statement(rpk, binding);
-        assert_eq!(gp, grant.public(binding));
-        grant.proof = prove(&gpk, GrantCircuit::new(gp, gw));
-
-        let aw = case.access_witness(&mut r);
-        let root = case.tree.root();
-        let a0 = aw.statement(root, case.now, rpk, Fr::zero());
-        let mut access = AccessTx {
-            grant_root: root,
-            now: case.now,
-            tag: a0.tag,
-            rpk,
-            audit: a0.audit,
-            request: b"service=lab1;nonce=8f3a".to_vec(),
-            proof: Groth16Proof::default(),
-        };
-        // The tag depends on the binding, which leaves the tag out.
-        let binding = Transaction::Access(access.clone()).binding();
-        let ap = aw.statement(root, case.now, rpk, binding);
-        access.tag = ap.tag;
-        assert_eq!(Transaction::Access(access.clone()).binding(), binding);
-        assert_eq!(ap, access.public(binding));
-        access.proof = prove(&apk, AccessCircuit::new(ap, aw));
-
-        let (rp0, _) = case.revoke(Fr::zero());
-        let mut revoke = RevokeTx {
-            pos: rp0.pos,
-            gcm: rp0.gcm,
-            memo: b"consent withdrawn".to_vec(),
-            proof: Groth16Proof::default(),
-        };
-        let binding = Transaction::Revoke(revoke.clone()).binding();
-        let (rp, rw) = case.revoke(binding);
-        assert_eq!(rp, revoke.public(binding));
-        revoke.proof = prove(&rpk_, RevokeCircuit::new(rp, rw));
-
         Fixture {
             keys,
             vks: [pvk, gvk, avk, rvk],
@@ -176,9 +76,9 @@ fn fixture() -> &'static Fixture {
                 transfer,
                 deposit,
                 withdrawal,
-                Transaction::Grant(grant),
-                Transaction::Access(access),
-                Transaction::Revoke(revoke),
+                grant_tx(&gpk, &case, &mut r),
+                access_tx(&apk, &case, &mut r),
+                revoke_tx(&rpk, &case, &mut r),
             ],
         }
     })
