@@ -32,8 +32,11 @@ use ark_ec::{
 use ark_ff::{BigInteger, PrimeField, Zero};
 use ark_groth16::{PreparedVerifyingKey, Proof, VerifyingKey};
 use ark_serialize::CanonicalSerialize;
+use ark_std::cfg_iter;
 use merlin::Transcript;
 use rand::{rngs::OsRng, CryptoRng, RngCore};
+#[cfg(feature = "parallel")]
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use zkreg_circuits::{access, grant, payment, revoke};
 
@@ -176,19 +179,30 @@ impl VerifyingKeys {
         txs: &[Transaction],
         rng: &mut R,
     ) -> Vec<Result<(), VerifyError>> {
-        let mut verdicts: Vec<Result<(), VerifyError>> = Vec::with_capacity(txs.len());
+        // Stateless checks and per-transaction preparation, independent per tx.
+        let checked: Vec<(Result<(), VerifyError>, Option<Entry>)> = cfg_iter!(txs)
+            .enumerate()
+            .map(|(index, tx)| match Self::check_stateless(tx) {
+                Err(e) => (Err(e), None),
+                Ok(()) => (
+                    Ok(()),
+                    Some(Entry {
+                        index,
+                        kind: tx.kind(),
+                        proof: tx.proof(),
+                        inputs: tx.public_inputs(),
+                        b: G2Prepared::from(tx.proof().b),
+                    }),
+                ),
+            })
+            .collect();
+        let mut verdicts = Vec::with_capacity(txs.len());
         let mut groups: BTreeMap<TxKind, Vec<Entry>> = BTreeMap::new();
-        for (index, tx) in txs.iter().enumerate() {
-            let verdict = Self::check_stateless(tx);
-            if verdict.is_ok() {
-                groups.entry(tx.kind()).or_default().push(Entry {
-                    index,
-                    proof: tx.proof(),
-                    inputs: tx.public_inputs(),
-                    b: G2Prepared::from(tx.proof().b),
-                });
-            }
+        for (verdict, entry) in checked {
             verdicts.push(verdict);
+            if let Some(e) = entry {
+                groups.entry(e.kind).or_default().push(e);
+            }
         }
         for (kind, entries) in groups {
             let mut batch = Batch {
@@ -271,6 +285,7 @@ fn verify_proof(
 /// A transaction in a batch, with what bisection would otherwise recompute.
 struct Entry<'a> {
     index: usize,
+    kind: TxKind,
     proof: &'a Proof<Bls12_381>,
     inputs: Vec<Fr>,
     /// `B` prepared for the Miller loop once, however often bisection re-checks it.
@@ -383,9 +398,8 @@ impl Batch<'_> {
         let Ok(c_sum) = G1Projective::msm(&cs, &z) else {
             return false;
         };
-        let za: Vec<G1Projective> = entries
-            .iter()
-            .zip(&z)
+        let za: Vec<G1Projective> = cfg_iter!(entries)
+            .zip(cfg_iter!(z))
             .map(|(e, zi)| e.proof.a * zi)
             .collect();
         let mut g1 = G1Projective::normalize_batch(&za);
