@@ -3,6 +3,22 @@
 //! What a validator links: the transaction wire format with strict, bounded, canonical decoding;
 //! prepared verifying keys; single and batched Groth16 verification. Builds without any
 //! constraint-generation code (`zkreg-circuits` without its `r1cs` feature).
+//!
+//! ```text
+//! bytes ──Transaction::decode──▶ Transaction ──VerifyingKeys::verify_batch──▶ verdict per tx
+//!          (wire: bounds, canonical            (verify: issuer signature rules, then one
+//!           fields, subgroup points)            random-linear-combination check per circuit)
+//! ```
+//!
+//! | module | what |
+//! |---|---|
+//! | [`tx`] | the four transaction kinds as data, size bounds |
+//! | [`wire`] | canonical encoding, [`DecodeError`], tx id and binding |
+//! | [`verify`] | [`VerifyingKeys`], stateless checks, single and batch verification |
+//! | [`params`] | parameter manifest and verifying-key files |
+//! | `testing` | (feature `test-utils`) builders of proven transactions for tests and benches |
+//!
+//! Features: `parallel` (default) spreads a batch's per-transaction work over all cores.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
