@@ -39,6 +39,7 @@ pub mod ecc;
 pub mod gadgets;
 pub mod grant;
 pub mod keys;
+pub mod labels;
 pub mod merkle;
 pub mod note;
 pub mod payment;

@@ -221,7 +221,8 @@ impl MerkleTree {
         for l in 0..self.kind.depth {
             let (plo, phi) = (lo / ARITY, hi / ARITY);
             for parent in plo..=phi {
-                let children: [Fr; ARITY] = std::array::from_fn(|i| self.node_at(l, parent * ARITY + i));
+                let children: [Fr; ARITY] =
+                    std::array::from_fn(|i| self.node_at(l, parent * ARITY + i));
                 let h = self.kind.node(&children);
                 let up = &mut self.levels[l + 1];
                 if parent < up.len() {
@@ -309,7 +310,9 @@ mod tests {
         let mut a = MerkleTree::new(TreeKind::NOTES);
         let mut b = MerkleTree::new(TreeKind::NOTES);
         for chunk in [3usize, 1, 17, 0, 40] {
-            let leaves: Vec<Fr> = (0..chunk).map(|i| Fr::from((a.len() + i as u64) * 7 + 1)).collect();
+            let leaves: Vec<Fr> = (0..chunk)
+                .map(|i| Fr::from((a.len() + i as u64) * 7 + 1))
+                .collect();
             for l in &leaves {
                 a.append(*l).unwrap();
             }

@@ -1,0 +1,169 @@
+//! Genesis configuration: who the regulator is (from which height), who may issue each asset,
+//! which verifying keys are accepted, and the validation windows.
+
+use crate::LedgerError;
+use ark_bls12_381::Fr;
+use ark_serialize::CanonicalDeserialize;
+use blake2::{digest::consts::U32, Blake2b, Digest};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use zkreg_circuits::{
+    ecc::{checked_public_key, JubjubAffine},
+    labels::label_to_field,
+};
+use zkreg_verifier::params::Circuit;
+
+/// A regulator key and the height from which it applies (keys can rotate).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegulatorKeyEntry {
+    /// First height at which this key is the one in force.
+    pub from_height: u64,
+    /// Compressed Jubjub point, hex.
+    pub rpk: String,
+}
+
+/// The issuers of one asset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerEntry {
+    /// Asset name (its id is `label_to_field(name)`).
+    pub asset: String,
+    /// Ed25519 public keys, hex, allowed to sign deposits and withdrawals of this asset.
+    pub keys: Vec<String>,
+}
+
+fn default_window() -> u64 {
+    64
+}
+
+fn default_tolerance() -> u64 {
+    600
+}
+
+/// The genesis file (JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Genesis {
+    /// Chain name.
+    pub chain_id: String,
+    /// Regulator keys by activation height (the first must start at height ≤ 1).
+    pub regulator_keys: Vec<RegulatorKeyEntry>,
+    /// Issuers per asset.
+    pub issuers: Vec<IssuerEntry>,
+    /// BLAKE2b-256 (hex) of each accepted verifying key file, by circuit name.
+    pub verifying_keys: BTreeMap<String, String>,
+    /// How many recent roots an anchor or grant root may be from (K).
+    #[serde(default = "default_window")]
+    pub anchor_window: u64,
+    /// Allowed distance in seconds between an access's `now` and block time.
+    #[serde(default = "default_tolerance")]
+    pub time_tolerance: u64,
+    /// Whether keys made with a public `--dev-seed` are accepted (default: no).
+    #[serde(default)]
+    pub allow_insecure_keys: bool,
+}
+
+/// A parsed, validated genesis.
+#[derive(Clone, Debug)]
+pub struct ChainConfig {
+    /// The genesis as read.
+    pub genesis: Genesis,
+    regulator: Vec<(u64, JubjubAffine)>,
+    issuers: HashMap<[u8; 32], Vec<[u8; 32]>>,
+    /// BLAKE2b-256 of the canonical genesis JSON: the state root before block 1.
+    pub hash: [u8; 32],
+}
+
+fn asset_key(asset: &Fr) -> [u8; 32] {
+    crate::codec::fr(asset)
+}
+
+impl ChainConfig {
+    /// Validates a genesis: keys parse and are subgroup points, windows are positive.
+    pub fn new(genesis: Genesis) -> Result<Self, LedgerError> {
+        let bad = |m: String| LedgerError::Genesis(m);
+        if genesis.anchor_window == 0 {
+            return Err(bad("anchor_window must be at least 1".into()));
+        }
+        let mut regulator = Vec::new();
+        for e in &genesis.regulator_keys {
+            let bytes = hex::decode(&e.rpk).map_err(|x| bad(format!("regulator key: {x}")))?;
+            let p = JubjubAffine::deserialize_compressed(&bytes[..])
+                .map_err(|x| bad(format!("regulator key: {x}")))?;
+            let p = checked_public_key(p.x, p.y).map_err(|x| bad(format!("regulator key: {x}")))?;
+            regulator.push((e.from_height, p));
+        }
+        regulator.sort_by_key(|(h, _)| *h);
+        match regulator.first() {
+            Some((h, _)) if *h <= 1 => {}
+            _ => return Err(bad("a regulator key must apply from height 0 or 1".into())),
+        }
+        let mut issuers: HashMap<[u8; 32], Vec<[u8; 32]>> = HashMap::new();
+        for e in &genesis.issuers {
+            let keys = issuers
+                .entry(asset_key(&label_to_field(&e.asset)))
+                .or_default();
+            for k in &e.keys {
+                let b: [u8; 32] = hex::decode(k)
+                    .ok()
+                    .and_then(|v| v.try_into().ok())
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "issuer key {k:?} of {:?} is not 32 hex bytes",
+                            e.asset
+                        ))
+                    })?;
+                ed25519_dalek::VerifyingKey::from_bytes(&b)
+                    .map_err(|x| bad(format!("issuer key of {:?}: {x}", e.asset)))?;
+                keys.push(b);
+            }
+        }
+        for c in Circuit::ALL {
+            if !genesis.verifying_keys.contains_key(c.name()) {
+                return Err(bad(format!(
+                    "no verifying key hash for the {} circuit",
+                    c.name()
+                )));
+            }
+        }
+        let canonical = serde_json::to_vec(&genesis).map_err(|x| bad(x.to_string()))?;
+        let mut h = Blake2b::<U32>::new();
+        h.update(b"zkreg/v1/genesis");
+        h.update(&canonical);
+        Ok(ChainConfig {
+            genesis,
+            regulator,
+            issuers,
+            hash: h.finalize().into(),
+        })
+    }
+
+    /// Parses a genesis JSON text.
+    pub fn from_json(text: &str) -> Result<Self, LedgerError> {
+        let g: Genesis =
+            serde_json::from_str(text).map_err(|e| LedgerError::Genesis(e.to_string()))?;
+        Self::new(g)
+    }
+
+    /// The regulator key in force at `height`.
+    pub fn rpk_at(&self, height: u64) -> Option<JubjubAffine> {
+        self.regulator
+            .iter()
+            .rev()
+            .find(|(h, _)| *h <= height)
+            .map(|(_, p)| *p)
+    }
+
+    /// Whether `key` may sign deposits and withdrawals of `asset`.
+    pub fn is_issuer(&self, asset: &Fr, key: &[u8; 32]) -> bool {
+        self.issuers
+            .get(&asset_key(asset))
+            .is_some_and(|ks| ks.contains(key))
+    }
+
+    /// The accepted verifying-key hash of `c`.
+    pub fn vk_hash(&self, c: Circuit) -> Option<&str> {
+        self.genesis
+            .verifying_keys
+            .get(c.name())
+            .map(String::as_str)
+    }
+}

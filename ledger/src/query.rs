@@ -1,0 +1,301 @@
+//! Read-only queries: wallets scan outputs and nullifiers, regulators read audit records,
+//! data owners read accesses, anyone reads status.
+
+use crate::{
+    codec::{read_audit_ct, read_be, read_fr},
+    ledger::{Counts, Ledger},
+    store::*,
+    LedgerError,
+};
+use ark_bls12_381::Fr;
+use rocksdb::{Direction, IteratorMode};
+use zkreg_circuits::{
+    access::AccessCiphertext, grant::GrantCiphertext, merkle::MerkleTree,
+    payment::PaymentCiphertext,
+};
+use zkreg_verifier::{Transaction, TxId, TxKind};
+
+pub use crate::codec::read_audit_ct as decode_audit_ciphertext;
+
+/// One note-tree output, for wallet scanning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    /// Leaf position.
+    pub pos: u64,
+    /// Height of the block that created it.
+    pub height: u64,
+    /// Note commitment.
+    pub cm: Fr,
+    /// Delivery ciphertext.
+    pub delivery: Vec<u8>,
+}
+
+/// The audited content of a transaction, still encrypted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuditPayload {
+    /// A payment's ciphertext.
+    Payment(PaymentCiphertext),
+    /// A grant's ciphertext and its position in the grant tree.
+    Grant(GrantCiphertext, u64),
+    /// An access's ciphertext.
+    Access(AccessCiphertext),
+    /// A revocation (public: position and grant commitment).
+    Revoke {
+        /// Leaf position.
+        pos: u64,
+        /// Grant commitment.
+        gcm: Fr,
+    },
+}
+
+/// One audit record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// Block height.
+    pub height: u64,
+    /// Index in the block.
+    pub index: u32,
+    /// Transaction id.
+    pub tx_id: TxId,
+    /// The record.
+    pub payload: AuditPayload,
+}
+
+/// Where a note commitment came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// Leaf position.
+    pub pos: u64,
+    /// Block height.
+    pub height: u64,
+    /// Index in the block.
+    pub index: u32,
+    /// Creating transaction.
+    pub tx_id: TxId,
+}
+
+/// An on-ledger access, as a data owner scans them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccessRecord {
+    /// Block height.
+    pub height: u64,
+    /// Index in the block.
+    pub index: u32,
+    /// Transaction id.
+    pub tx_id: TxId,
+    /// Access tag.
+    pub tag: Fr,
+    /// The access's binding (the owner recomputes `H(ACCESS, gsecret, binding)`).
+    pub binding: Fr,
+    /// Claimed access time.
+    pub now: u64,
+}
+
+/// Ledger status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// Height of the last block.
+    pub height: u64,
+    /// Its time.
+    pub time: u64,
+    /// State root.
+    pub state_root: [u8; 32],
+    /// Note tree root.
+    pub note_root: Fr,
+    /// Note tree size.
+    pub notes: u64,
+    /// Grant tree root.
+    pub grant_root: Fr,
+    /// Grant tree size.
+    pub grant_leaves: u64,
+    /// Counters.
+    pub counts: Counts,
+}
+
+fn id32(b: &[u8]) -> Result<TxId, LedgerError> {
+    b.get(..32)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| LedgerError::Corrupt("short tx id".into()))
+}
+
+fn u32be(b: &[u8]) -> Result<u32, LedgerError> {
+    b.get(..4)
+        .and_then(|s| s.try_into().ok())
+        .map(u32::from_be_bytes)
+        .ok_or_else(|| LedgerError::Corrupt("short index".into()))
+}
+
+impl Ledger {
+    /// Status.
+    pub fn status(&self) -> Status {
+        let c = self.cache();
+        Status {
+            height: c.height,
+            time: c.time,
+            state_root: c.state_root,
+            note_root: c.note_tree.root(),
+            notes: c.note_tree.len(),
+            grant_root: c.grant_tree.root(),
+            grant_leaves: c.grant_tree.len(),
+            counts: c.counts,
+        }
+    }
+
+    /// Outputs from position `from_pos` on, in order.
+    pub fn outputs_from(&self, from_pos: u64) -> Result<Vec<Output>, LedgerError> {
+        let mut out = Vec::new();
+        let key = from_pos.to_be_bytes();
+        for item in self.db().iterator_cf(
+            cf(self.db(), CF_NOTES)?,
+            IteratorMode::From(&key, Direction::Forward),
+        ) {
+            let (k, v) = item?;
+            out.push(Output {
+                pos: read_be(&k)?,
+                height: read_be(&v)?,
+                cm: read_fr(v.get(12..44).unwrap_or(&[]))?,
+                delivery: v.get(44..).unwrap_or(&[]).to_vec(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every published nullifier.
+    pub fn nullifiers(&self) -> Result<Vec<Fr>, LedgerError> {
+        let mut out = Vec::new();
+        for item in self
+            .db()
+            .iterator_cf(cf(self.db(), CF_NULLIFIERS)?, IteratorMode::Start)
+        {
+            let (k, _) = item?;
+            out.push(read_fr(&k)?);
+        }
+        Ok(out)
+    }
+
+    /// Note roots an anchor may currently be taken from.
+    pub fn accepted_anchors(&self) -> Vec<Fr> {
+        self.cache().note_roots.iter().map(|(_, r)| *r).collect()
+    }
+
+    /// The current grant tree (institutions build access proofs against it).
+    pub fn grant_tree(&self) -> MerkleTree {
+        self.cache().grant_tree.clone()
+    }
+
+    /// Grant roots by height.
+    pub fn grant_root_history(&self) -> Result<Vec<(u64, Fr)>, LedgerError> {
+        let mut out = Vec::new();
+        for item in self
+            .db()
+            .iterator_cf(cf(self.db(), CF_GRANT_ROOTS)?, IteratorMode::Start)
+        {
+            let (k, v) = item?;
+            out.push((read_be(&k)?, read_fr(&v)?));
+        }
+        Ok(out)
+    }
+
+    /// Audit records of heights `from..=to`. Refuses a range beyond the current height.
+    pub fn audit_records(&self, from: u64, to: u64) -> Result<Vec<AuditRecord>, LedgerError> {
+        let height = self.cache().height;
+        if from > to || to > height {
+            return Err(LedgerError::NotFound(format!(
+                "height range {from}..={to} is not within the ledger's 0..={height}"
+            )));
+        }
+        let mut out = Vec::new();
+        let start = from.to_be_bytes();
+        for item in self.db().iterator_cf(
+            cf(self.db(), CF_AUDIT)?,
+            IteratorMode::From(&start, Direction::Forward),
+        ) {
+            let (k, v) = item?;
+            let h = read_be(&k)?;
+            if h > to {
+                break;
+            }
+            let kind = *v
+                .first()
+                .ok_or_else(|| LedgerError::Corrupt("empty audit record".into()))?;
+            let tx_id = id32(v.get(1..).unwrap_or(&[]))?;
+            let body = v.get(33..).unwrap_or(&[]);
+            let payload = match TxKind::try_from(kind)
+                .map_err(|_| LedgerError::Corrupt("audit kind".into()))?
+            {
+                TxKind::Payment => AuditPayload::Payment(read_audit_ct(body)?),
+                TxKind::Grant => {
+                    let n = 32 * 7;
+                    AuditPayload::Grant(
+                        read_audit_ct(body.get(..n).unwrap_or(&[]))?,
+                        read_be(body.get(n..).unwrap_or(&[]))?,
+                    )
+                }
+                TxKind::Access => AuditPayload::Access(read_audit_ct(body)?),
+                TxKind::Revoke => AuditPayload::Revoke {
+                    pos: read_be(body)?,
+                    gcm: read_fr(body.get(8..).unwrap_or(&[]))?,
+                },
+            };
+            out.push(AuditRecord {
+                height: h,
+                index: u32be(k.get(8..).unwrap_or(&[]))?,
+                tx_id,
+                payload,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The transaction that created a note commitment.
+    pub fn commitment_origin(&self, cm: &Fr) -> Result<Option<Origin>, LedgerError> {
+        let Some(v) = self
+            .db()
+            .get_cf(cf(self.db(), CF_CM_INDEX)?, crate::codec::fr(cm))?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Origin {
+            pos: read_be(&v)?,
+            height: read_be(v.get(8..).unwrap_or(&[]))?,
+            index: u32be(v.get(16..).unwrap_or(&[]))?,
+            tx_id: id32(v.get(20..).unwrap_or(&[]))?,
+        }))
+    }
+
+    /// Every access on the ledger (data owners test each tag against their grants).
+    pub fn accesses(&self) -> Result<Vec<AccessRecord>, LedgerError> {
+        let mut out = Vec::new();
+        for item in self
+            .db()
+            .iterator_cf(cf(self.db(), CF_TAGS)?, IteratorMode::Start)
+        {
+            let (k, v) = item?;
+            out.push(AccessRecord {
+                tag: read_fr(&k)?,
+                height: read_be(&v)?,
+                index: u32be(v.get(8..).unwrap_or(&[]))?,
+                tx_id: id32(v.get(12..).unwrap_or(&[]))?,
+                binding: read_fr(v.get(44..76).unwrap_or(&[]))?,
+                now: read_be(v.get(76..).unwrap_or(&[]))?,
+            });
+        }
+        out.sort_by_key(|a| (a.height, a.index));
+        Ok(out)
+    }
+
+    /// The access with this tag, if any.
+    pub fn access_by_tag(&self, tag: &Fr) -> Result<Option<AccessRecord>, LedgerError> {
+        Ok(self.accesses()?.into_iter().find(|a| a.tag == *tag))
+    }
+
+    /// A transaction by id: `(height, index, tx)`.
+    pub fn tx_by_id(&self, id: &TxId) -> Result<Option<(u64, u32, Transaction)>, LedgerError> {
+        let Some(v) = self.db().get_cf(cf(self.db(), CF_TXS)?, id)? else {
+            return Ok(None);
+        };
+        let tx = Transaction::decode(v.get(12..).unwrap_or(&[]))
+            .map_err(|e| LedgerError::Corrupt(format!("stored tx: {e}")))?;
+        Ok(Some((read_be(&v)?, u32be(v.get(8..).unwrap_or(&[]))?, tx)))
+    }
+}

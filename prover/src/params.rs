@@ -1,0 +1,292 @@
+//! Groth16 parameter setup and proving-key loading.
+//!
+//! The manifest format and verifying-key loading live in [`zkreg_verifier::params`], so a
+//! validator reads the same manifest without linking constraint code.
+
+use ark_bls12_381::{Bls12_381, Fr};
+use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, SynthesisError, SynthesisMode,
+};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use ark_snark::SNARK;
+use blake2::{digest::consts::U32, Blake2b, Digest};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use std::path::Path;
+use zkreg_circuits::{
+    access::constraints::AccessCircuit, grant::constraints::GrantCircuit,
+    payment::constraints::PaymentCircuit, revoke::constraints::RevokeCircuit,
+};
+use zkreg_verifier::params::{
+    blake2b_256_hex, Circuit, KeyEntry, KeyRole, Manifest, ParamsError, MANIFEST_FILE,
+    MANIFEST_FORMAT,
+};
+
+/// Any of the four circuits (so setup and proving can treat them alike).
+#[derive(Clone, Debug)]
+pub enum AnyCircuit {
+    /// Statement 1.
+    Payment(PaymentCircuit),
+    /// Statement 2.
+    Grant(GrantCircuit),
+    /// Statement 3.
+    Access(AccessCircuit),
+    /// Statement 4.
+    Revoke(RevokeCircuit),
+}
+
+impl AnyCircuit {
+    /// The blank circuit of `c` (shape only).
+    pub fn blank(c: Circuit) -> Self {
+        match c {
+            Circuit::Payment => AnyCircuit::Payment(PaymentCircuit::blank()),
+            Circuit::Grant => AnyCircuit::Grant(GrantCircuit::blank()),
+            Circuit::Access => AnyCircuit::Access(AccessCircuit::blank()),
+            Circuit::Revoke => AnyCircuit::Revoke(RevokeCircuit::blank()),
+        }
+    }
+
+    /// Which circuit.
+    pub fn circuit(&self) -> Circuit {
+        match self {
+            AnyCircuit::Payment(_) => Circuit::Payment,
+            AnyCircuit::Grant(_) => Circuit::Grant,
+            AnyCircuit::Access(_) => Circuit::Access,
+            AnyCircuit::Revoke(_) => Circuit::Revoke,
+        }
+    }
+}
+
+impl ConstraintSynthesizer<Fr> for AnyCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        match self {
+            AnyCircuit::Payment(c) => c.generate_constraints(cs),
+            AnyCircuit::Grant(c) => c.generate_constraints(cs),
+            AnyCircuit::Access(c) => c.generate_constraints(cs),
+            AnyCircuit::Revoke(c) => c.generate_constraints(cs),
+        }
+    }
+}
+
+/// Constraint count and digest (BLAKE2b-256 over the constraint matrices) of a circuit.
+pub fn circuit_shape(c: Circuit) -> Result<(usize, String), SynthesisError> {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_mode(SynthesisMode::Setup);
+    AnyCircuit::blank(c).generate_constraints(cs.clone())?;
+    cs.finalize();
+    let mut h = Blake2b::<U32>::new();
+    h.update(b"zkreg/v1/circuit");
+    h.update((cs.num_instance_variables() as u64).to_le_bytes());
+    h.update((cs.num_witness_variables() as u64).to_le_bytes());
+    for (label, matrices) in cs.to_matrices()? {
+        h.update(label.as_bytes());
+        for m in matrices {
+            h.update((m.len() as u64).to_le_bytes());
+            for row in m {
+                h.update((row.len() as u64).to_le_bytes());
+                for (coeff, var) in row {
+                    let mut b = Vec::with_capacity(32);
+                    let _ = coeff.serialize_compressed(&mut b);
+                    h.update(&b);
+                    h.update((var as u64).to_le_bytes());
+                }
+            }
+        }
+    }
+    Ok((cs.num_constraints(), hex::encode(h.finalize())))
+}
+
+/// Where setup randomness comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetupMode {
+    /// Fresh OS randomness (the toxic waste is dropped with the process memory).
+    Secure,
+    /// Deterministic keys from a public seed: **insecure**, for tests and demos only.
+    DevSeed(u64),
+}
+
+/// Progress of [`setup`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetupEvent {
+    /// Setup of a circuit began.
+    Started(Circuit),
+    /// Setup of a circuit finished.
+    Finished(Circuit),
+}
+
+/// Why setup failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// Synthesis or the Groth16 generator failed.
+    #[error("setup of the {0:?} circuit failed: {1}")]
+    Groth16(Circuit, String),
+    /// Writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// A circuit's key pair.
+pub struct KeyPair {
+    /// Proving key.
+    pub pk: ProvingKey<Bls12_381>,
+    /// Verifying key.
+    pub vk: VerifyingKey<Bls12_381>,
+}
+
+/// Groth16 keys for one circuit.
+pub fn generate(c: Circuit, mode: SetupMode) -> Result<KeyPair, SetupError> {
+    let mut rng = match mode {
+        SetupMode::Secure => ChaCha20Rng::from_entropy(),
+        SetupMode::DevSeed(seed) => {
+            ChaCha20Rng::seed_from_u64(seed ^ (c as u64 + 1).wrapping_mul(0x9e37_79b9))
+        }
+    };
+    let (pk, vk) = Groth16::<Bls12_381>::circuit_specific_setup(AnyCircuit::blank(c), &mut rng)
+        .map_err(|e| SetupError::Groth16(c, e.to_string()))?;
+    Ok(KeyPair { pk, vk })
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), SetupError> {
+    let io = |e| SetupError::Io {
+        path: path.display().to_string(),
+        source: e,
+    };
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Runs the setup of all four circuits into `dir`, writing keys and `manifest.json` (last, so a
+/// crash never leaves a manifest describing missing keys).
+pub fn setup(
+    dir: &Path,
+    mode: SetupMode,
+    progress: &mut dyn FnMut(SetupEvent),
+) -> Result<Manifest, SetupError> {
+    std::fs::create_dir_all(dir).map_err(|e| SetupError::Io {
+        path: dir.display().to_string(),
+        source: e,
+    })?;
+    let mut keys = Vec::new();
+    for c in Circuit::ALL {
+        progress(SetupEvent::Started(c));
+        let pair = generate(c, mode)?;
+        let (constraints, digest) =
+            circuit_shape(c).map_err(|e| SetupError::Groth16(c, e.to_string()))?;
+        for (role, ext) in [(KeyRole::Proving, "pk"), (KeyRole::Verifying, "vk")] {
+            let mut bytes = Vec::new();
+            let res = match role {
+                KeyRole::Proving => pair.pk.serialize_compressed(&mut bytes),
+                KeyRole::Verifying => pair.vk.serialize_compressed(&mut bytes),
+            };
+            res.map_err(|e| SetupError::Groth16(c, e.to_string()))?;
+            let file = format!("{}.{ext}", c.name());
+            write(&dir.join(&file), &bytes)?;
+            keys.push(KeyEntry {
+                circuit: c,
+                role,
+                file,
+                blake2b_256: blake2b_256_hex(&bytes),
+                bytes: bytes.len() as u64,
+                constraints: constraints as u64,
+                public_inputs: c.public_inputs() as u64,
+                circuit_digest: digest.clone(),
+            });
+        }
+        progress(SetupEvent::Finished(c));
+    }
+    let manifest = Manifest {
+        format: MANIFEST_FORMAT,
+        insecure: matches!(mode, SetupMode::DevSeed(_)),
+        dev_seed: match mode {
+            SetupMode::DevSeed(s) => Some(s),
+            SetupMode::Secure => None,
+        },
+        keys,
+    };
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| SetupError::Io {
+        path: MANIFEST_FILE.into(),
+        source: std::io::Error::other(e),
+    })?;
+    write(&dir.join(MANIFEST_FILE), &json)?;
+    Ok(manifest)
+}
+
+/// The four proving keys.
+pub struct ProvingKeys {
+    /// Statement 1.
+    pub payment: ProvingKey<Bls12_381>,
+    /// Statement 2.
+    pub grant: ProvingKey<Bls12_381>,
+    /// Statement 3.
+    pub access: ProvingKey<Bls12_381>,
+    /// Statement 4.
+    pub revoke: ProvingKey<Bls12_381>,
+}
+
+impl ProvingKeys {
+    /// The key of `c`.
+    pub fn get(&self, c: Circuit) -> &ProvingKey<Bls12_381> {
+        match c {
+            Circuit::Payment => &self.payment,
+            Circuit::Grant => &self.grant,
+            Circuit::Access => &self.access,
+            Circuit::Revoke => &self.revoke,
+        }
+    }
+
+    /// Generates all four in memory (tests, benches, the demo).
+    pub fn generate(mode: SetupMode) -> Result<(Self, [VerifyingKey<Bls12_381>; 4]), SetupError> {
+        let [p, g, a, r] = Circuit::ALL.map(|c| generate(c, mode));
+        let (p, g, a, r) = (p?, g?, a?, r?);
+        Ok((
+            ProvingKeys {
+                payment: p.pk,
+                grant: g.pk,
+                access: a.pk,
+                revoke: r.pk,
+            },
+            [p.vk, g.vk, a.vk, r.vk],
+        ))
+    }
+}
+
+/// Loads the four proving keys from `dir`, each checked against the manifest before
+/// deserialising (the hash match makes the slow point validation redundant, so it is skipped).
+pub fn load_proving_keys(dir: &Path, allow_insecure: bool) -> Result<ProvingKeys, ParamsError> {
+    let manifest = Manifest::load(dir)?;
+    if manifest.insecure && !allow_insecure {
+        return Err(ParamsError::Insecure(dir.to_path_buf()));
+    }
+    let load = |c: Circuit| -> Result<ProvingKey<Bls12_381>, ParamsError> {
+        let (path, bytes) = manifest.read_checked(dir, c, KeyRole::Proving)?;
+        let pk =
+            ProvingKey::<Bls12_381>::deserialize_with_mode(&bytes[..], Compress::Yes, Validate::No)
+                .map_err(|e| ParamsError::BadKey {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+        let actual = pk.vk.gamma_abc_g1.len().saturating_sub(1);
+        if actual != c.public_inputs() {
+            return Err(ParamsError::Shape {
+                path,
+                circuit: c,
+                expected: c.public_inputs(),
+                actual,
+            });
+        }
+        Ok(pk)
+    };
+    Ok(ProvingKeys {
+        payment: load(Circuit::Payment)?,
+        grant: load(Circuit::Grant)?,
+        access: load(Circuit::Access)?,
+        revoke: load(Circuit::Revoke)?,
+    })
+}

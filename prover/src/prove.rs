@@ -1,0 +1,144 @@
+//! Proving: turns an unproven transaction into a ledger-ready one.
+
+use crate::params::{AnyCircuit, ProvingKeys};
+use ark_bls12_381::Bls12_381;
+use ark_groth16::Groth16;
+use ark_snark::SNARK;
+use rand::{CryptoRng, RngCore};
+use std::time::Instant;
+use zkreg_verifier::{params::Circuit, Transaction, TxId};
+
+/// A transaction whose statement and witness are fixed, awaiting its proof. It cannot be
+/// submitted: only [`Prover::prove`] turns it into a [`Transaction`].
+#[derive(Clone, Debug)]
+pub struct UnprovenTx {
+    /// The transaction with a placeholder proof.
+    pub(crate) tx: Transaction,
+    pub(crate) circuit: AnyCircuit,
+}
+
+impl UnprovenTx {
+    /// Which circuit proves it.
+    pub fn circuit(&self) -> Circuit {
+        self.circuit.circuit()
+    }
+
+    /// The transaction id (does not depend on the proof, so issuers can sign before proving).
+    pub fn id(&self) -> TxId {
+        self.tx.id()
+    }
+
+    /// Attaches an issuer's signature over the tx id (deposits and withdrawals).
+    pub fn sign_as_issuer(&mut self, key: &ed25519_dalek::SigningKey) {
+        use ed25519_dalek::Signer;
+        let id = self.tx.id();
+        if let Transaction::Payment(p) = &mut self.tx {
+            let sig = key.sign(&id);
+            p.issuer_signature = Some(zkreg_verifier::IssuerSignature {
+                issuer: key.verifying_key().to_bytes(),
+                signature: sig.to_bytes(),
+            });
+        }
+    }
+
+    /// The transaction as it will be, without a valid proof (for inspection).
+    pub fn preview(&self) -> &Transaction {
+        &self.tx
+    }
+}
+
+/// Proving progress.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ProveEvent {
+    /// Proof `index` of `total` started.
+    Started {
+        /// Index in the batch.
+        index: usize,
+        /// Batch size.
+        total: usize,
+        /// Circuit.
+        circuit: Circuit,
+    },
+    /// Proof `index` finished after `millis`.
+    Finished {
+        /// Index in the batch.
+        index: usize,
+        /// Batch size.
+        total: usize,
+        /// Wall time of this proof.
+        millis: f64,
+    },
+}
+
+/// Why proving failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    /// The Groth16 prover failed (an unsatisfied witness is caught by the builders before).
+    #[error("proving the {0:?} statement failed: {1}")]
+    Groth16(Circuit, String),
+}
+
+/// Holds proving keys and proves.
+pub struct Prover {
+    keys: ProvingKeys,
+}
+
+fn set_proof(tx: &mut Transaction, proof: zkreg_verifier::Groth16Proof) {
+    match tx {
+        Transaction::Payment(t) => t.proof = proof,
+        Transaction::Grant(t) => t.proof = proof,
+        Transaction::Access(t) => t.proof = proof,
+        Transaction::Revoke(t) => t.proof = proof,
+    }
+}
+
+impl Prover {
+    /// A prover with these keys.
+    pub fn new(keys: ProvingKeys) -> Self {
+        Prover { keys }
+    }
+
+    /// Proves one transaction. The MSMs and FFTs inside use every core (`parallel`).
+    pub fn prove<R: RngCore + CryptoRng>(
+        &self,
+        unproven: UnprovenTx,
+        rng: &mut R,
+    ) -> Result<Transaction, ProveError> {
+        let circuit = unproven.circuit();
+        self.prove_all(vec![unproven], rng, &mut |_| {})?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ProveError::Groth16(circuit, "no proof produced".into()))
+    }
+
+    /// Proves several transactions, reporting progress.
+    pub fn prove_all<R: RngCore + CryptoRng>(
+        &self,
+        txs: Vec<UnprovenTx>,
+        rng: &mut R,
+        progress: &mut dyn FnMut(ProveEvent),
+    ) -> Result<Vec<Transaction>, ProveError> {
+        let total = txs.len();
+        let mut out = Vec::with_capacity(total);
+        for (index, u) in txs.into_iter().enumerate() {
+            let circuit = u.circuit();
+            progress(ProveEvent::Started {
+                index,
+                total,
+                circuit,
+            });
+            let t0 = Instant::now();
+            let proof = Groth16::<Bls12_381>::prove(self.keys.get(circuit), u.circuit, rng)
+                .map_err(|e| ProveError::Groth16(circuit, e.to_string()))?;
+            let mut tx = u.tx;
+            set_proof(&mut tx, proof);
+            progress(ProveEvent::Finished {
+                index,
+                total,
+                millis: t0.elapsed().as_secs_f64() * 1e3,
+            });
+            out.push(tx);
+        }
+        Ok(out)
+    }
+}
