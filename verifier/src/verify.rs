@@ -415,3 +415,54 @@ impl Batch<'_> {
             .is_some_and(|lhs| lhs == rhs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_bls12_381::{G1Projective, G2Projective};
+    use ark_ec::PrimeGroup;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    fn first_z(proof: &Proof<Bls12_381>, input: Fr, seed: u64) -> Fr {
+        let entries = [Entry {
+            index: 0,
+            kind: TxKind::Revoke,
+            proof,
+            inputs: vec![input; 3],
+            b: G2Prepared::from(proof.b),
+        }];
+        let z = batch_transcript(
+            TxKind::Revoke,
+            &entries,
+            &mut ChaCha20Rng::seed_from_u64(seed),
+        );
+        let pvk = ark_groth16::prepare_verifying_key(&VerifyingKey::<Bls12_381>::default());
+        Batch {
+            kind: TxKind::Revoke,
+            pvk: &pvk,
+            z,
+        }
+        .next_z()
+    }
+
+    /// The batch scalars depend on the proofs, the inputs and the verifier's own randomness.
+    #[test]
+    fn batch_scalars_absorb_proofs_inputs_and_randomness() {
+        let proof = Proof {
+            a: G1Projective::generator().into_affine(),
+            b: G2Projective::generator().into_affine(),
+            c: G1Projective::generator().into_affine(),
+        };
+        let other = Proof {
+            c: (G1Projective::generator() * Fr::from(2u64)).into_affine(),
+            ..proof.clone()
+        };
+        let z = first_z(&proof, Fr::from(1u64), 1);
+        assert_eq!(z, first_z(&proof, Fr::from(1u64), 1));
+        assert_ne!(z, first_z(&proof, Fr::from(1u64), 2));
+        assert_ne!(z, first_z(&other, Fr::from(1u64), 1));
+        assert_ne!(z, first_z(&proof, Fr::from(2u64), 1));
+        assert!(z.into_bigint().num_bits() <= 128);
+    }
+}

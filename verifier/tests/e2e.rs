@@ -350,3 +350,24 @@ fn batch_verdicts_equal_single_verdicts_on_random_mixes() {
         assert_eq!(f.keys.verify_batch(&txs), singles(f, &txs), "round {round}");
     }
 }
+
+/// Two invalid proofs whose errors cancel in an unweighted product (`A + G` and `A − G` on the
+/// same statement) pass a naive batch; the random weights catch them.
+#[test]
+fn batch_is_not_fooled_by_cancelling_errors() {
+    use ark_bls12_381::G1Projective;
+    use ark_ec::PrimeGroup;
+    let f = fixture();
+    let g = G1Projective::generator();
+    for tx in &f.txs {
+        let (mut plus, mut minus) = (tx.clone(), tx.clone());
+        let a = tx.proof().a;
+        proof_mut(&mut plus).a = (a + g).into_affine();
+        proof_mut(&mut minus).a = (a - g).into_affine();
+        let rejected = Err(VerifyError::ProofRejected { kind: tx.kind() });
+        assert_eq!(
+            f.keys.verify_batch(&[plus, tx.clone(), minus]),
+            vec![rejected.clone(), Ok(()), rejected]
+        );
+    }
+}
