@@ -37,7 +37,12 @@ pub enum Circuit {
 
 impl Circuit {
     /// All circuits.
-    pub const ALL: [Circuit; 4] = [Circuit::Payment, Circuit::Grant, Circuit::Access, Circuit::Revoke];
+    pub const ALL: [Circuit; 4] = [
+        Circuit::Payment,
+        Circuit::Grant,
+        Circuit::Access,
+        Circuit::Revoke,
+    ];
 
     /// Lower-case name, also the key files' stem.
     pub fn name(self) -> &'static str {
@@ -185,15 +190,25 @@ pub fn blake2b_256_hex(bytes: &[u8]) -> String {
 fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ParamsError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => ParamsError::Missing(path.to_path_buf()),
-        _ => ParamsError::Io { path: path.to_path_buf(), source: e },
+        _ => ParamsError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
     })?;
     if meta.len() > max {
         return Err(ParamsError::BadKey {
             path: path.to_path_buf(),
-            reason: format!("file is {} bytes, more than the {} allowed", meta.len(), max),
+            reason: format!(
+                "file is {} bytes, more than the {} allowed",
+                meta.len(),
+                max
+            ),
         });
     }
-    std::fs::read(path).map_err(|e| ParamsError::Io { path: path.to_path_buf(), source: e })
+    std::fs::read(path).map_err(|e| ParamsError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })
 }
 
 impl Manifest {
@@ -208,7 +223,10 @@ impl Manifest {
         if m.format != MANIFEST_FORMAT {
             return Err(ParamsError::BadManifest {
                 path,
-                reason: format!("format {} is not supported (expected {MANIFEST_FORMAT})", m.format),
+                reason: format!(
+                    "format {} is not supported (expected {MANIFEST_FORMAT})",
+                    m.format
+                ),
             });
         }
         Ok(m)
@@ -223,7 +241,12 @@ impl Manifest {
     }
 
     /// Reads a key file and checks its size and hash against the manifest.
-    pub fn read_checked(&self, dir: &Path, circuit: Circuit, role: KeyRole) -> Result<(PathBuf, Vec<u8>), ParamsError> {
+    pub fn read_checked(
+        &self,
+        dir: &Path,
+        circuit: Circuit,
+        role: KeyRole,
+    ) -> Result<(PathBuf, Vec<u8>), ParamsError> {
         let entry = self.entry(circuit, role)?;
         if entry.file.contains('/') || entry.file.contains('\\') || entry.file.starts_with('.') {
             return Err(ParamsError::BadManifest {
@@ -234,7 +257,11 @@ impl Manifest {
         let path = dir.join(&entry.file);
         let bytes = read_bounded(&path, MAX_KEY_BYTES)?;
         if bytes.len() as u64 != entry.bytes {
-            return Err(ParamsError::SizeMismatch { path, expected: entry.bytes, actual: bytes.len() as u64 });
+            return Err(ParamsError::SizeMismatch {
+                path,
+                expected: entry.bytes,
+                actual: bytes.len() as u64,
+            });
         }
         if blake2b_256_hex(&bytes) != entry.blake2b_256 {
             return Err(ParamsError::HashMismatch { path });
@@ -246,7 +273,11 @@ impl Manifest {
     pub fn verifying_key_hashes(&self) -> Vec<(Circuit, String)> {
         Circuit::ALL
             .iter()
-            .filter_map(|c| self.entry(*c, KeyRole::Verifying).ok().map(|e| (*c, e.blake2b_256.clone())))
+            .filter_map(|c| {
+                self.entry(*c, KeyRole::Verifying)
+                    .ok()
+                    .map(|e| (*c, e.blake2b_256.clone()))
+            })
             .collect()
     }
 }
@@ -258,11 +289,20 @@ pub fn load_verifying_key(
     circuit: Circuit,
 ) -> Result<VerifyingKey<Bls12_381>, ParamsError> {
     let (path, bytes) = manifest.read_checked(dir, circuit, KeyRole::Verifying)?;
-    let vk = VerifyingKey::<Bls12_381>::deserialize_with_mode(&bytes[..], Compress::Yes, Validate::Yes)
-        .map_err(|e| ParamsError::BadKey { path: path.clone(), reason: e.to_string() })?;
+    let vk =
+        VerifyingKey::<Bls12_381>::deserialize_with_mode(&bytes[..], Compress::Yes, Validate::Yes)
+            .map_err(|e| ParamsError::BadKey {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
     let actual = vk.gamma_abc_g1.len().saturating_sub(1);
     if actual != circuit.public_inputs() {
-        return Err(ParamsError::Shape { path, circuit, expected: circuit.public_inputs(), actual });
+        return Err(ParamsError::Shape {
+            path,
+            circuit,
+            expected: circuit.public_inputs(),
+            actual,
+        });
     }
     Ok(vk)
 }
