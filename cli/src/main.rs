@@ -1,60 +1,769 @@
 //! `zkreg`: the command-line tool of the zkreg regulated privacy ledger.
+//!
+//! Every failure is one line on stderr starting with `error:` and a non-zero exit code.
 #![forbid(unsafe_code)]
 
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
-use clap::{Parser, Subcommand};
-use std::process::ExitCode;
-use zkreg_circuits::{
-    access::constraints::AccessCircuit, grant::constraints::GrantCircuit,
-    payment::constraints::PaymentCircuit, revoke::constraints::RevokeCircuit, Fr,
-};
+mod audit;
+mod consent;
+mod demo;
+mod disclosure;
+mod home;
+mod keys_cmd;
+mod ledger_cmd;
+mod params_cmd;
+mod pay;
+mod progress;
+mod util;
 
-/// Constraints and public inputs of a blank circuit.
-fn size<C: ConstraintSynthesizer<Fr>>(blank: C) -> Result<(usize, usize), String> {
-    let cs = ConstraintSystem::<Fr>::new_ref();
-    cs.set_mode(ark_relations::gr1cs::SynthesisMode::Setup);
-    blank
-        .generate_constraints(cs.clone())
-        .map_err(|e| format!("cannot synthesize the circuit: {e}"))?;
-    Ok((cs.num_constraints(), cs.num_instance_variables() - 1))
-}
+use anyhow::{anyhow, bail, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use home::{Home, Session};
+use std::{path::PathBuf, process::ExitCode};
+use zkreg_prover::keys::{Address, KeyKind};
+
+const HOME_HELP: &str = "The zkreg home directory [default: $ZKREG_HOME, else $HOME/.zkreg].
+It holds params/ (Groth16 keys and manifest.json), genesis.json, ledger/ (the RocksDB state),
+keys/NAME.json (key files) and consent/ (consent requests, decisions and grants).";
 
 /// zkreg — a zero-knowledge regulated privacy ledger.
+///
+/// Payments and data-access authorisations are private, yet each carries an audit ciphertext,
+/// proven correct in the same Groth16 proof, that only the regulator can open.
+///
+/// Start with `zkreg demo` to watch the whole story on a temporary home, or:
+///   zkreg setup --dev-seed 1
+///   zkreg keys new --kind regulator reg; zkreg keys new --kind issuer bank; zkreg keys new --kind wallet alice
+///   zkreg ledger init --regulator reg --issuer USD=bank --allow-insecure-keys
+///   zkreg mint --issuer bank --asset USD --to "$(zkreg keys address alice)" 100 --out mint.tx
+///   zkreg ledger submit mint.tx
+///   zkreg wallet balance --wallet alice
 #[derive(Parser)]
-#[command(version, about)]
+#[command(name = "zkreg", version, about, long_about, verbatim_doc_comment)]
 struct Cli {
+    #[arg(long, global = true, value_name = "DIR", long_help = HOME_HELP, help = "The zkreg home directory [default: $ZKREG_HOME, else $HOME/.zkreg]")]
+    home: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the size of every circuit (constraints and public inputs).
+    /// Run the Groth16 setup of the four circuits and write params/ (keys + manifest.json).
+    ///
+    /// Without --dev-seed the keys come from fresh OS randomness (the toxic waste is dropped with
+    /// the process). With --dev-seed the keys are deterministic and marked INSECURE in the
+    /// manifest: anyone who knows the seed can forge proofs. Use them for tests and demos only.
+    Setup {
+        /// Deterministic, INSECURE keys from this public seed (tests and demos).
+        #[arg(long, value_name = "N")]
+        dev_seed: Option<u64>,
+        /// Replace existing parameters.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Parameter checks.
+    #[command(subcommand)]
+    Params(ParamsCmd),
+    /// Per circuit: constraints, public inputs, key sizes and verifying-key hash (from params/).
+    Info {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print each circuit's size from the constraint code (no parameters needed).
     Circuits,
+    /// Create and show keys (wallets, regulators, issuers).
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// Create, feed and inspect the local ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCmd),
+    /// Issuer: mint (deposit) an asset to an address. Writes a signed, proven transaction.
+    ///
+    /// The issuer builds the deposit from a throwaway wallet and signs its id with its Ed25519
+    /// key; the genesis must list that key as an issuer of the asset.
+    Mint {
+        /// Issuer key name.
+        #[arg(long, value_name = "NAME")]
+        issuer: String,
+        /// Asset name (as in the genesis, e.g. USD).
+        #[arg(long)]
+        asset: String,
+        /// Recipient address (zkreg1…; see `zkreg keys address NAME`).
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+        /// Amount in the asset's smallest unit.
+        amount: u64,
+        /// Transaction file to write.
+        #[arg(long, value_name = "TXFILE")]
+        out: PathBuf,
+    },
+    /// Wallet: pay an address privately. Writes a proven transaction.
+    ///
+    /// Without a fee nothing about the payment (not even the asset) is public; only the
+    /// regulator can read it from the audit ciphertext.
+    Pay {
+        /// Wallet key name.
+        #[arg(long, value_name = "NAME")]
+        wallet: String,
+        /// Asset name.
+        #[arg(long)]
+        asset: String,
+        /// Recipient address (zkreg1…).
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+        /// Amount.
+        amount: u64,
+        /// Public fee (reveals the asset).
+        #[arg(long, default_value_t = 0)]
+        fee: u64,
+        /// Transaction file to write.
+        #[arg(long, value_name = "TXFILE")]
+        out: PathBuf,
+    },
+    /// Wallet + issuer: withdraw (burn) an amount to an off-ledger destination.
+    Withdraw {
+        /// Wallet key name.
+        #[arg(long, value_name = "NAME")]
+        wallet: String,
+        /// Issuer key name (signs the withdrawal).
+        #[arg(long, value_name = "NAME")]
+        issuer: String,
+        /// Asset name.
+        #[arg(long)]
+        asset: String,
+        /// Amount.
+        amount: u64,
+        /// Where the issuer pays out (e.g. a bank account), public on the ledger.
+        #[arg(long, value_name = "TEXT")]
+        destination: String,
+        /// Transaction file to write.
+        #[arg(long, value_name = "TXFILE")]
+        out: PathBuf,
+    },
+    /// Wallet state, re-derived by scanning the local ledger.
+    #[command(subcommand)]
+    Wallet(WalletCmd),
+    /// Consent to share data: request, approve, deny, access, revoke, log.
+    #[command(subcommand)]
+    Consent(ConsentCmd),
+    /// Regulator: decrypt, export and disclose the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Check a transaction file without ledger state: decoding, signature rules and its proof.
+    Verify {
+        /// Transaction file.
+        txfile: PathBuf,
+    },
+    /// Run the whole story on a fresh temporary home (or --home DIR, which must be empty).
+    ///
+    /// Dev parameters, an issuer, Alice, Bob, a lender and a regulator: mint, pay, withdraw,
+    /// request / approve / access / revoke / refused access, then the regulator's audit and a
+    /// verified disclosure. Exits non-zero if any step does not behave as stated.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum ParamsCmd {
+    /// Check every parameter file's size and BLAKE2b-256 against the manifest, and each
+    /// circuit's digest against this build. One line per file.
+    Verify,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    /// A wallet (also a data owner or an institution).
+    Wallet,
+    /// The regulator's audit key.
+    Regulator,
+    /// An asset issuer's Ed25519 key.
+    Issuer,
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Create keys/NAME.json.
+    New {
+        /// What the key is for.
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        /// Name (letters, digits, '-', '_', '.').
+        name: String,
+    },
+    /// Print the public part: a wallet's address, a regulator's RPK, an issuer's Ed25519 key (hex).
+    Address {
+        /// Key name.
+        name: String,
+    },
+    /// List the keys of this home.
+    List,
+}
+
+#[derive(Subcommand)]
+enum LedgerCmd {
+    /// Write genesis.json (regulator key, issuers, accepted verifying-key hashes from
+    /// params/manifest.json) and create the ledger database.
+    Init {
+        /// Regulator key name.
+        #[arg(long, value_name = "NAME")]
+        regulator: Option<String>,
+        /// ASSET=ISSUER_KEY_NAME, repeatable (e.g. --issuer USD=bank).
+        #[arg(long, value_name = "ASSET=NAME")]
+        issuer: Vec<String>,
+        /// Accept INSECURE dev parameters (a test chain).
+        #[arg(long)]
+        allow_insecure_keys: bool,
+        /// Join a chain: use this genesis file instead of building one.
+        #[arg(long, value_name = "FILE")]
+        genesis: Option<PathBuf>,
+        /// Chain name.
+        #[arg(long, default_value = "zkreg-local")]
+        chain_id: String,
+        /// How many recent roots an anchor or grant root may be from.
+        #[arg(long, default_value_t = 64)]
+        anchor_window: u64,
+        /// Allowed distance (seconds) between an access's time and block time.
+        #[arg(long, default_value_t = 600)]
+        time_tolerance: u64,
+    },
+    /// Apply the transaction files as one block (all or nothing) at the next height.
+    Submit {
+        /// Transaction files (binary wire encoding).
+        #[arg(required = true)]
+        txfiles: Vec<PathBuf>,
+        /// Block time [default: the previous block's time + 1; never the wall clock].
+        #[arg(long, value_name = "T")]
+        time: Option<u64>,
+    },
+    /// Height, time, roots and counters.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct WalletArgs {
+    /// Wallet key name.
+    #[arg(long, value_name = "NAME")]
+    wallet: String,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum WalletCmd {
+    /// Scan the local ledger and report the notes found.
+    Sync(WalletArgs),
+    /// Unspent balance per asset.
+    Balance(WalletArgs),
+    /// Notes received and spent, with heights and transactions.
+    History(WalletArgs),
+}
+
+#[derive(Subcommand)]
+enum ConsentCmd {
+    /// Institution: ask a data owner for access to a dataset (writes a JSON request file).
+    Request {
+        /// Institution's wallet key name.
+        #[arg(long, value_name = "NAME")]
+        institution: String,
+        /// Data owner's address (zkreg1…).
+        #[arg(long, value_name = "ADDRESS")]
+        owner: String,
+        /// Dataset name (e.g. rent-payments).
+        #[arg(long, value_name = "D")]
+        dataset: String,
+        /// Purpose (e.g. credit-underwriting).
+        #[arg(long, value_name = "P")]
+        purpose: String,
+        /// Why, in words, shown to the owner.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// How long the access should last.
+        #[arg(long, value_name = "N")]
+        days: u64,
+        /// Request file to write.
+        #[arg(long, value_name = "REQFILE")]
+        out: PathBuf,
+    },
+    /// Data owner: approve a request. Writes the grant transaction and keeps the grant locally.
+    Approve {
+        /// Owner's wallet key name.
+        #[arg(long, value_name = "NAME")]
+        owner: String,
+        /// The request file.
+        reqfile: PathBuf,
+        /// Transaction file to write.
+        #[arg(long, value_name = "TXFILE")]
+        out: PathBuf,
+    },
+    /// Data owner: deny a request (logged locally; nothing goes on the ledger).
+    Deny {
+        /// Owner's wallet key name.
+        #[arg(long, value_name = "NAME")]
+        owner: String,
+        /// The request file.
+        reqfile: PathBuf,
+        /// Why (kept in the owner's log).
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// Institution: prove access with a valid grant (refused when there is none, e.g. revoked).
+    ///
+    /// The institution finds the grant delivered to it on the ledger, opens it with its key and
+    /// proves membership in the current grant tree without revealing which grant it uses.
+    Access {
+        /// Institution's wallet key name.
+        #[arg(long, value_name = "NAME")]
+        institution: String,
+        /// The grant transaction id.
+        #[arg(
+            long,
+            value_name = "TXID",
+            conflicts_with = "request",
+            required_unless_present = "request"
+        )]
+        grant_tx: Option<String>,
+        /// The request the grant answers.
+        #[arg(long, value_name = "REQFILE")]
+        request: Option<PathBuf>,
+        /// The data service's request nonce (public; the owner sees it in its log).
+        #[arg(long, value_name = "N")]
+        nonce: String,
+        /// Data service id to put before the nonce (public).
+        #[arg(long, value_name = "S")]
+        service: Option<String>,
+        /// Access time [default: the ledger's time + 1].
+        #[arg(long, value_name = "T")]
+        now: Option<u64>,
+        /// Transaction file to write.
+        #[arg(long, value_name = "TXFILE")]
+        out: PathBuf,
+    },
+    /// Data owner: withdraw consent (revokes the grant of REQFILE, or --grant TXID).
+    Revoke {
+        /// Owner's wallet key name.
+        #[arg(long, value_name = "NAME")]
+        owner: String,
+        /// The request whose grant to revoke.
+        #[arg(required_unless_present = "grant", conflicts_with = "grant")]
+        reqfile: Option<PathBuf>,
+        /// The grant transaction id to revoke.
+        #[arg(long, value_name = "TXID")]
+        grant: Option<String>,
+        /// Transaction file to write.
+        #[arg(long, value_name = "TXFILE")]
+        out: PathBuf,
+    },
+    /// Data owner: requests, decisions and on-ledger accesses made with the owner's grants.
+    Log {
+        /// Owner's wallet key name.
+        #[arg(long, value_name = "NAME")]
+        owner: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// JSON lines: one object per record.
+    Json,
+    /// CSV with a fixed header; columns of other kinds are empty.
+    Csv,
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Decrypt every record of heights FROM..=TO: height, tx id, kind and every audited field.
+    ///
+    /// Payments: asset, owner_in, value_in_0/1, cm_in_0/1 with the tx that created each spent
+    /// note (cm_in_*_tx), owner_out_0/1, value_out_0/1, plus public deposit, withdrawal, fee and
+    /// destination. Grants: owner_id, inst_id, dataset, purpose, expiry, gcm, grant_pos. Accesses:
+    /// owner_id, inst_id, dataset, purpose, gcm (and grant_tx), now, request. Revocations:
+    /// grant_pos, gcm, grant_tx. Owner ids are hex field elements; labels show by name when known.
+    Export {
+        /// Regulator key name.
+        #[arg(long, value_name = "NAME")]
+        regulator: String,
+        /// First height.
+        #[arg(long, value_name = "H")]
+        from: u64,
+        /// Last height (at most the ledger's height).
+        #[arg(long, value_name = "H")]
+        to: u64,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Extra label names (datasets, purposes, assets) to show by name, repeatable.
+        #[arg(long, value_name = "NAME")]
+        label: Vec<String>,
+    },
+    /// Decrypt one transaction and prove the decryption honest (Chaum–Pedersen proof that
+    /// S = rsk·R for the RPK in the genesis). Anyone with the ledger can check the file.
+    Disclose {
+        /// Regulator key name.
+        #[arg(long, value_name = "NAME")]
+        regulator: String,
+        /// Transaction id (hex).
+        #[arg(long, value_name = "TXID")]
+        tx: String,
+        /// Disclosure file to write (JSON).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Check a disclosure without the regulator key: the proof, that its RPK is the genesis key,
+    /// and that S decrypts the ledger's ciphertext to exactly the disclosed fields.
+    VerifyDisclosure {
+        /// Disclosure file.
+        file: PathBuf,
+    },
+}
+
+fn address(text: &str) -> Result<Address> {
+    Address::decode(text).map_err(|e| anyhow!("invalid address {:?}: {e}", text.trim()))
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let Cli { home, command } = cli;
+    if matches!(command, Command::Demo) {
+        return demo::run(home);
+    }
+    let mut s = Session::new(Home::resolve(home)?);
+    match command {
+        Command::Demo => {}
+        Command::Setup { dev_seed, force } => {
+            let m = params_cmd::run_setup(&s.home, dev_seed, force, false)?;
+            params_cmd::print_setup(&s.home, &m);
+        }
+        Command::Params(ParamsCmd::Verify) => params_cmd::verify(&s.home)?,
+        Command::Info { json } => params_cmd::info(&s.home, json)?,
+        Command::Circuits => params_cmd::circuits()?,
+        Command::Keys(k) => match k {
+            KeysCmd::New { kind, name } => {
+                let kind = match kind {
+                    KindArg::Wallet => KeyKind::Wallet,
+                    KindArg::Regulator => KeyKind::Regulator,
+                    KindArg::Issuer => KeyKind::Issuer,
+                };
+                keys_cmd::cmd_new(&s.home, kind, &name)?
+            }
+            KeysCmd::Address { name } => keys_cmd::cmd_address(&s.home, &name)?,
+            KeysCmd::List => keys_cmd::cmd_list(&s.home)?,
+        },
+        Command::Ledger(l) => match l {
+            LedgerCmd::Init {
+                regulator,
+                issuer,
+                allow_insecure_keys,
+                genesis,
+                chain_id,
+                anchor_window,
+                time_tolerance,
+            } => {
+                let c = ledger_cmd::init(
+                    &s.home,
+                    &ledger_cmd::InitOptions {
+                        regulator,
+                        issuers: issuer,
+                        allow_insecure_keys,
+                        genesis,
+                        chain_id,
+                        anchor_window,
+                        time_tolerance,
+                    },
+                )?;
+                ledger_cmd::print_init(&s.home, &c);
+            }
+            LedgerCmd::Submit { txfiles, time } => ledger_cmd::cmd_submit(&mut s, &txfiles, time)?,
+            LedgerCmd::Status { json } => ledger_cmd::cmd_status(&mut s, json)?,
+        },
+        Command::Mint {
+            issuer,
+            asset,
+            to,
+            amount,
+            out,
+        } => {
+            let key = s.home.issuer(&issuer)?;
+            let to = address(&to)?;
+            if amount == 0 {
+                bail!("the amount must be positive");
+            }
+            let throwaway = zkreg_prover::keys::WalletKeys::random(&mut rand::rngs::OsRng);
+            let b = pay::build(
+                &mut s,
+                throwaway,
+                &pay::PayArgs {
+                    asset: &asset,
+                    to: Some(to),
+                    amount,
+                    deposit: amount,
+                    withdraw: 0,
+                    fee: 0,
+                    destination: Vec::new(),
+                    issuer: Some(&key),
+                },
+                false,
+            )?;
+            let bytes = ledger_cmd::write_tx(&out, &b.tx)?;
+            println!("mint of {amount} {asset} to {to} signed by {issuer}");
+            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs);
+        }
+        Command::Pay {
+            wallet,
+            asset,
+            to,
+            amount,
+            fee,
+            out,
+        } => {
+            let keys = s.home.wallet(&wallet)?;
+            let to = address(&to)?;
+            if amount == 0 {
+                bail!("the amount must be positive");
+            }
+            let b = pay::build(
+                &mut s,
+                keys,
+                &pay::PayArgs {
+                    asset: &asset,
+                    to: Some(to),
+                    amount,
+                    deposit: 0,
+                    withdraw: 0,
+                    fee,
+                    destination: Vec::new(),
+                    issuer: None,
+                },
+                true,
+            )?;
+            let bytes = ledger_cmd::write_tx(&out, &b.tx)?;
+            println!("payment of {amount} {asset} from {wallet} to {to} (fee {fee})");
+            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs);
+        }
+        Command::Withdraw {
+            wallet,
+            issuer,
+            asset,
+            amount,
+            destination,
+            out,
+        } => {
+            let keys = s.home.wallet(&wallet)?;
+            let key = s.home.issuer(&issuer)?;
+            if amount == 0 {
+                bail!("the amount must be positive");
+            }
+            if destination.is_empty() {
+                bail!("--destination must not be empty");
+            }
+            let b = pay::build(
+                &mut s,
+                keys,
+                &pay::PayArgs {
+                    asset: &asset,
+                    to: None,
+                    amount: 0,
+                    deposit: 0,
+                    withdraw: amount,
+                    fee: 0,
+                    destination: destination.into_bytes(),
+                    issuer: Some(&key),
+                },
+                true,
+            )?;
+            let bytes = ledger_cmd::write_tx(&out, &b.tx)?;
+            println!("withdrawal of {amount} {asset} by {wallet}, signed by {issuer}");
+            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs);
+        }
+        Command::Wallet(w) => match w {
+            WalletCmd::Sync(a) => pay::cmd_balance(&mut s, &a.wallet, a.json, true)?,
+            WalletCmd::Balance(a) => pay::cmd_balance(&mut s, &a.wallet, a.json, false)?,
+            WalletCmd::History(a) => pay::cmd_history(&mut s, &a.wallet, a.json)?,
+        },
+        Command::Consent(c) => run_consent(&mut s, c)?,
+        Command::Audit(a) => match a {
+            AuditCmd::Export {
+                regulator,
+                from,
+                to,
+                format,
+                out,
+                label,
+            } => audit::cmd_export(
+                &mut s,
+                &regulator,
+                from,
+                to,
+                matches!(format, Format::Csv),
+                out.as_deref(),
+                &label,
+            )?,
+            AuditCmd::Disclose { regulator, tx, out } => {
+                audit::cmd_disclose(&mut s, &regulator, &tx, &out)?
+            }
+            AuditCmd::VerifyDisclosure { file } => audit::cmd_verify_disclosure(&mut s, &file)?,
+        },
+        Command::Verify { txfile } => verify_tx(&s.home, &txfile)?,
+    }
+    Ok(())
+}
+
+fn run_consent(s: &mut Session, c: ConsentCmd) -> Result<()> {
+    match c {
+        ConsentCmd::Request {
+            institution,
+            owner,
+            dataset,
+            purpose,
+            reason,
+            days,
+            out,
+        } => {
+            let r = consent::request(s, &institution, &owner, &dataset, &purpose, &reason, days)?;
+            util::write(&out, serde_json::to_string_pretty(&r)?.as_bytes())?;
+            println!(
+                "request {} by {institution}: {} for {}, {days} day(s); written to {}",
+                r.id,
+                r.dataset,
+                r.purpose,
+                out.display()
+            );
+            println!("hand it to the data owner, who runs: zkreg consent approve --owner NAME {} --out grant.tx", out.display());
+        }
+        ConsentCmd::Approve {
+            owner,
+            reqfile,
+            out,
+        } => {
+            let r = consent::ConsentRequest::read(&reqfile)?;
+            let b = consent::approve(s, &owner, &r)?;
+            let bytes = ledger_cmd::write_tx(&out, &b.tx)?;
+            println!(
+                "{owner} approved request {}: {} may use {} for {} for {} day(s)",
+                r.id, r.institution_name, r.dataset, r.purpose, r.days
+            );
+            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs);
+        }
+        ConsentCmd::Deny {
+            owner,
+            reqfile,
+            reason,
+        } => {
+            let r = consent::ConsentRequest::read(&reqfile)?;
+            consent::deny(s, &owner, &r, reason)?;
+            println!(
+                "{owner} denied request {} ({} asked for {}); logged locally, nothing goes on the ledger",
+                r.id, r.institution_name, r.dataset
+            );
+        }
+        ConsentCmd::Access {
+            institution,
+            grant_tx,
+            request,
+            nonce,
+            service,
+            now,
+            out,
+        } => {
+            let which = match (grant_tx, request) {
+                (Some(id), None) => consent::GrantRef::Tx(util::id_from_hex(&id)?),
+                (None, Some(p)) => consent::GrantRef::Request(consent::ConsentRequest::read(&p)?),
+                _ => bail!("give --grant-tx TXID or --request REQFILE"),
+            };
+            let b = consent::access(s, &institution, &which, &nonce, now, service.as_deref())?;
+            let bytes = ledger_cmd::write_tx(&out, &b.tx)?;
+            println!("{institution} proved a valid grant (which one stays hidden) for request nonce {nonce}");
+            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs);
+        }
+        ConsentCmd::Revoke {
+            owner,
+            reqfile,
+            grant,
+            out,
+        } => {
+            let which = match (reqfile, grant) {
+                (Some(p), None) => {
+                    consent::RevokeRef::Request(consent::ConsentRequest::read(&p)?.id)
+                }
+                (None, Some(g)) => consent::RevokeRef::GrantTx(g),
+                _ => bail!("give REQFILE or --grant TXID"),
+            };
+            let b = consent::revoke(s, &owner, &which)?;
+            let bytes = ledger_cmd::write_tx(&out, &b.tx)?;
+            println!("{owner} withdrew consent; once submitted, the grant can no longer be used");
+            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs);
+        }
+        ConsentCmd::Log { owner, json } => consent::cmd_log(s, &owner, json)?,
+    }
+    Ok(())
+}
+
+/// `zkreg verify`: stateless checks of a transaction file.
+fn verify_tx(home: &Home, path: &std::path::Path) -> Result<()> {
+    let (bytes, tx) = util::read_tx(path)?;
+    let manifest = home.manifest()?;
+    let (_, [p, g, a, r]) = zkreg_verifier::params::load_verifying_keys(&home.params(), true)
+        .map_err(|e| anyhow!("{e}"))?;
+    let vks = zkreg_verifier::VerifyingKeys::new(&p, &g, &a, &r).map_err(|e| anyhow!("{e}"))?;
+    vks.verify(&tx)
+        .map_err(|e| anyhow!("{}: invalid transaction: {e}", path.display()))?;
+    println!(
+        "valid {} transaction {} ({} bytes): encoding, signature rules and proof check out",
+        util::kind_name(tx.kind()),
+        util::id_hex(&tx.id()),
+        bytes.len()
+    );
+    if let zkreg_verifier::Transaction::Payment(pt) = &tx {
+        if pt.v_in_pub > 0 || pt.v_out_pub > 0 {
+            println!(
+                "  deposit {}, withdrawal {}, signed by issuer {}",
+                pt.v_in_pub,
+                pt.v_out_pub,
+                pt.issuer_signature
+                    .as_ref()
+                    .map(|s| hex::encode(s.issuer))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    println!("  ledger state (anchor, nullifiers, issuer authorisation) is not checked here: `zkreg ledger submit` does that");
+    if manifest.insecure {
+        println!("  note: checked against INSECURE dev parameters");
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
+    // A bug must still end in one line, not a panic message with a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("error: internal error{at}: {}", msg.replace('\n', " "));
+    }));
     let cli = Cli::parse();
-    match cli.command {
-        Command::Circuits => {
-            let sizes = [
-                ("payment", size(PaymentCircuit::blank())),
-                ("grant", size(GrantCircuit::blank())),
-                ("access", size(AccessCircuit::blank())),
-                ("revoke", size(RevokeCircuit::blank())),
-            ];
-            for (name, s) in sizes {
-                match s {
-                    Ok((constraints, inputs)) => {
-                        println!("{name:8} {constraints:>6} constraints  {inputs:>3} public inputs")
-                    }
-                    Err(e) => {
-                        eprintln!("error: {name}: {e}");
-                        return ExitCode::FAILURE;
-                    }
-                }
-            }
-            ExitCode::SUCCESS
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli))) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
         }
+        Err(_) => ExitCode::from(101),
     }
 }

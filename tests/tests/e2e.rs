@@ -1,0 +1,695 @@
+//! End to end through the real `zkreg` binary: the demo, the main flows command by command,
+//! audit exports (CSV and JSON agree), disclosures, and every error case ending in one
+//! `error:` line with a non-zero exit code.
+//!
+//! One dev setup serves the whole file: a base home (parameters, keys, an initialised ledger)
+//! is made once and copied for each test.
+
+use serde_json::{Map, Value};
+use std::{
+    path::{Path, PathBuf},
+    sync::OnceLock,
+};
+use tempfile::TempDir;
+use zkreg_e2e::{copy_dir, zkreg, zkreg_err, zkreg_ok};
+
+/// A base home with dev parameters, keys (reg, bank, alice, bob, lender) and a ledger at height 0.
+fn base() -> &'static Path {
+    static BASE: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
+    let (_, home) = BASE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let home = dir.path().join("home");
+        let h = home.as_path();
+        let out = zkreg_ok(h, &["setup", "--dev-seed", "7"]);
+        assert!(out.contains("INSECURE"), "{out}");
+        for (kind, name) in [
+            ("regulator", "reg"),
+            ("issuer", "bank"),
+            ("wallet", "alice"),
+            ("wallet", "bob"),
+            ("wallet", "lender"),
+        ] {
+            zkreg_ok(h, &["keys", "new", "--kind", kind, name]);
+        }
+        zkreg_ok(
+            h,
+            &[
+                "ledger",
+                "init",
+                "--regulator",
+                "reg",
+                "--issuer",
+                "USD=bank",
+                "--allow-insecure-keys",
+            ],
+        );
+        (dir, home)
+    });
+    home
+}
+
+/// A private copy of the base home.
+fn fresh() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let h = dir.path().join("home");
+    copy_dir(base(), &h).expect("copy base home");
+    (dir, h)
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+fn tx_id(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("tx id "))
+        .unwrap_or_else(|| panic!("no tx id in:\n{stdout}"))
+        .trim()
+        .to_string()
+}
+
+fn address(h: &Path, name: &str) -> String {
+    zkreg_ok(h, &["keys", "address", name]).trim().to_string()
+}
+
+fn balance(h: &Path, wallet: &str) -> u64 {
+    let out = zkreg_ok(h, &["wallet", "balance", "--wallet", wallet, "--json"]);
+    let v: Value = serde_json::from_str(&out).expect("balance JSON");
+    v["balances"]
+        .as_array()
+        .expect("balances")
+        .iter()
+        .filter(|b| b["asset"] == "USD")
+        .map(|b| b["balance"].as_u64().expect("u64"))
+        .sum()
+}
+
+#[test]
+fn demo_runs_the_whole_story() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let h = dir.path().join("demo-home");
+    let out = zkreg_ok(Path::new(""), &["demo", "--home", p(&h)]);
+    for needle in [
+        "mints 100 USD to Alice",
+        "balances: Alice 70 USD, Bob 30 USD",
+        "Bob now holds 20 USD",
+        "refused by the lender's own wallet",
+        "refused by the ledger",
+        "alice → bob 30",
+        "verified WITHOUT the regulator key",
+        "is rejected",
+        "behaved as stated",
+    ] {
+        assert!(out.contains(needle), "demo output lacks {needle:?}:\n{out}");
+    }
+    assert!(h.join("disclosure.json").exists());
+    // A non-empty home is refused.
+    zkreg_err(Path::new(""), &["demo", "--home", p(&h)]);
+}
+
+#[test]
+fn payments_consent_audit_and_disclosure_through_the_cli() {
+    let (dir, h) = fresh();
+    let h = h.as_path();
+    let t = |name: &str| dir.path().join(name);
+    let alice = address(h, "alice");
+    let bob = address(h, "bob");
+
+    // Mint, pay, withdraw.
+    let out = zkreg_ok(
+        h,
+        &[
+            "mint",
+            "--issuer",
+            "bank",
+            "--asset",
+            "USD",
+            "--to",
+            &alice,
+            "100",
+            "--out",
+            p(&t("mint.tx")),
+        ],
+    );
+    let mint_id = tx_id(&out);
+    assert!(zkreg_ok(h, &["verify", p(&t("mint.tx"))]).contains("valid payment"));
+    let out = zkreg_ok(h, &["ledger", "submit", p(&t("mint.tx"))]);
+    assert!(out.starts_with("block 1 at time 1"), "{out}");
+    assert_eq!(balance(h, "alice"), 100);
+
+    let out = zkreg_ok(
+        h,
+        &[
+            "pay",
+            "--wallet",
+            "alice",
+            "--asset",
+            "USD",
+            "--to",
+            &bob,
+            "30",
+            "--out",
+            p(&t("pay.tx")),
+        ],
+    );
+    let pay_id = tx_id(&out);
+    zkreg_ok(h, &["ledger", "submit", p(&t("pay.tx")), "--time", "50"]);
+    assert_eq!((balance(h, "alice"), balance(h, "bob")), (70, 30));
+    // Replaying the same payment is refused (its nullifier is spent), and nothing is applied.
+    let e = zkreg_err(h, &["ledger", "submit", p(&t("pay.tx"))]);
+    assert!(e.contains("nullifier already spent"), "{e}");
+
+    let out = zkreg_ok(
+        h,
+        &[
+            "withdraw",
+            "--wallet",
+            "bob",
+            "--issuer",
+            "bank",
+            "--asset",
+            "USD",
+            "10",
+            "--destination",
+            "IBAN DE00 1",
+            "--out",
+            p(&t("wd.tx")),
+        ],
+    );
+    let wd_id = tx_id(&out);
+    zkreg_ok(h, &["ledger", "submit", p(&t("wd.tx"))]);
+    assert_eq!(balance(h, "bob"), 20);
+    let hist = zkreg_ok(h, &["wallet", "history", "--wallet", "bob"]);
+    assert!(hist.contains("+30") && hist.contains("-30"), "{hist}");
+    let status: Value =
+        serde_json::from_str(&zkreg_ok(h, &["ledger", "status", "--json"])).expect("status JSON");
+    assert_eq!(
+        (status["height"].as_u64(), status["time"].as_u64()),
+        (Some(3), Some(51))
+    );
+
+    // Consent: request, approve, access, log, revoke, refused access.
+    zkreg_ok(
+        h,
+        &[
+            "consent",
+            "request",
+            "--institution",
+            "lender",
+            "--owner",
+            &alice,
+            "--dataset",
+            "rent-payments",
+            "--purpose",
+            "credit-underwriting",
+            "--reason",
+            "loan",
+            "--days",
+            "30",
+            "--out",
+            p(&t("req.json")),
+        ],
+    );
+    let e = zkreg_err(
+        h,
+        &[
+            "consent",
+            "access",
+            "--institution",
+            "lender",
+            "--request",
+            p(&t("req.json")),
+            "--nonce",
+            "0",
+            "--out",
+            p(&t("a0.tx")),
+        ],
+    );
+    assert!(e.contains("access refused"), "{e}");
+    // Bob cannot decide on Alice's request.
+    zkreg_err(
+        h,
+        &[
+            "consent",
+            "approve",
+            "--owner",
+            "bob",
+            p(&t("req.json")),
+            "--out",
+            p(&t("x.tx")),
+        ],
+    );
+    let out = zkreg_ok(
+        h,
+        &[
+            "consent",
+            "approve",
+            "--owner",
+            "alice",
+            p(&t("req.json")),
+            "--out",
+            p(&t("grant.tx")),
+        ],
+    );
+    let grant_id = tx_id(&out);
+    zkreg_ok(h, &["ledger", "submit", p(&t("grant.tx"))]);
+    let out = zkreg_ok(
+        h,
+        &[
+            "consent",
+            "access",
+            "--institution",
+            "lender",
+            "--grant-tx",
+            &grant_id,
+            "--nonce",
+            "1",
+            "--out",
+            p(&t("access.tx")),
+        ],
+    );
+    let access_id = tx_id(&out);
+    zkreg_ok(h, &["ledger", "submit", p(&t("access.tx"))]);
+    let log: Value = serde_json::from_str(&zkreg_ok(
+        h,
+        &["consent", "log", "--owner", "alice", "--json"],
+    ))
+    .expect("log JSON");
+    let events: Vec<&str> = log["log"]
+        .as_array()
+        .expect("log")
+        .iter()
+        .map(|e| e["event"].as_str().expect("event"))
+        .collect();
+    assert_eq!(
+        events,
+        ["request", "approved", "grant-on-ledger", "access"],
+        "{log}"
+    );
+    zkreg_ok(
+        h,
+        &[
+            "consent",
+            "revoke",
+            "--owner",
+            "alice",
+            p(&t("req.json")),
+            "--out",
+            p(&t("revoke.tx")),
+        ],
+    );
+    zkreg_ok(h, &["ledger", "submit", p(&t("revoke.tx"))]);
+    let e = zkreg_err(
+        h,
+        &[
+            "consent",
+            "access",
+            "--institution",
+            "lender",
+            "--request",
+            p(&t("req.json")),
+            "--nonce",
+            "2",
+            "--out",
+            p(&t("a2.tx")),
+        ],
+    );
+    assert!(e.contains("access refused") && e.contains("revoked"), "{e}");
+    let e = zkreg_err(
+        h,
+        &[
+            "consent",
+            "revoke",
+            "--owner",
+            "alice",
+            "--grant",
+            &grant_id,
+            "--out",
+            p(&t("r2.tx")),
+        ],
+    );
+    assert!(e.contains("already revoked"), "{e}");
+    let log = zkreg_ok(h, &["consent", "log", "--owner", "alice"]);
+    assert!(log.contains("revocation-on-ledger"), "{log}");
+
+    // The regulator's exports of the same range agree in CSV and JSON.
+    zkreg_ok(
+        h,
+        &[
+            "audit",
+            "export",
+            "--regulator",
+            "reg",
+            "--from",
+            "1",
+            "--to",
+            "6",
+            "--format",
+            "json",
+            "--out",
+            p(&t("a.jsonl")),
+        ],
+    );
+    let csv_text = zkreg_ok(
+        h,
+        &[
+            "audit",
+            "export",
+            "--regulator",
+            "reg",
+            "--from",
+            "1",
+            "--to",
+            "6",
+            "--format",
+            "csv",
+        ],
+    );
+    let json_rows: Vec<Map<String, Value>> = std::fs::read_to_string(t("a.jsonl"))
+        .expect("export")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
+    let header: Vec<String> = rdr
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let csv_rows: Vec<Vec<String>> = rdr
+        .records()
+        .map(|r| r.expect("CSV row").iter().map(str::to_string).collect())
+        .collect();
+    assert_eq!(json_rows.len(), 6);
+    assert_eq!(csv_rows.len(), json_rows.len());
+    for (j, c) in json_rows.iter().zip(&csv_rows) {
+        for k in j.keys() {
+            assert!(header.contains(k), "JSON field {k} has no CSV column");
+        }
+        for (col, cell) in header.iter().zip(c) {
+            let expected = match j.get(col) {
+                None => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+            };
+            assert_eq!(&expected, cell, "column {col}");
+        }
+    }
+    let kinds: Vec<&str> = json_rows
+        .iter()
+        .map(|r| r["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["payment", "payment", "payment", "grant", "access", "revoke"]
+    );
+    let tx = |r: &Map<String, Value>| r["tx_id"].as_str().expect("tx_id").to_string();
+    assert_eq!(
+        json_rows.iter().map(tx).collect::<Vec<_>>(),
+        [
+            mint_id.clone(),
+            pay_id.clone(),
+            wd_id,
+            grant_id.clone(),
+            access_id,
+            json_rows[5]["tx_id"].as_str().expect("id").to_string()
+        ]
+    );
+    let pay = &json_rows[1];
+    assert_eq!(pay["asset"], "USD");
+    assert_eq!(
+        pay["value_in_0"].as_u64().unwrap_or(0) + pay["value_in_1"].as_u64().unwrap_or(0),
+        100
+    );
+    assert!(
+        pay["cm_in_0_tx"] == Value::String(mint_id.clone())
+            || pay["cm_in_1_tx"] == Value::String(mint_id)
+    );
+    assert_eq!(pay["value_out_0"], 30);
+    assert_eq!(json_rows[2]["withdrawal"], 10);
+    assert_eq!(json_rows[2]["destination"], "IBAN DE00 1");
+    assert_eq!(json_rows[3]["dataset"], "rent-payments");
+    assert_eq!(json_rows[4]["grant_tx"], Value::String(grant_id.clone()));
+    assert_eq!(json_rows[5]["grant_tx"], Value::String(grant_id));
+
+    // Disclosure: verifies without the key; an altered field does not.
+    zkreg_ok(
+        h,
+        &[
+            "audit",
+            "disclose",
+            "--regulator",
+            "reg",
+            "--tx",
+            &pay_id,
+            "--out",
+            p(&t("d.json")),
+        ],
+    );
+    let out = zkreg_ok(h, &["audit", "verify-disclosure", p(&t("d.json"))]);
+    assert!(out.contains("disclosure valid"), "{out}");
+    let mut d: Value =
+        serde_json::from_str(&std::fs::read_to_string(t("d.json")).expect("read")).expect("JSON");
+    d["record"]["value_out_0"] = Value::from(31);
+    std::fs::write(t("d2.json"), d.to_string()).expect("write");
+    let e = zkreg_err(h, &["audit", "verify-disclosure", p(&t("d2.json"))]);
+    assert!(e.contains("value_out_0"), "{e}");
+    d["record"]["value_out_0"] = Value::from(30);
+    let s = d["shared_point"].as_str().expect("S").to_string();
+    d["shared_point"] = Value::from(d["rpk"].as_str().expect("rpk"));
+    std::fs::write(t("d3.json"), d.to_string()).expect("write");
+    let e = zkreg_err(h, &["audit", "verify-disclosure", p(&t("d3.json"))]);
+    assert!(e.contains("Chaum"), "{e}");
+    d["shared_point"] = Value::from(s);
+    d["rpk"] = Value::from(d["r_point"].as_str().expect("R"));
+    std::fs::write(t("d4.json"), d.to_string()).expect("write");
+    let e = zkreg_err(h, &["audit", "verify-disclosure", p(&t("d4.json"))]);
+    assert!(e.contains("genesis"), "{e}");
+}
+
+#[test]
+fn every_failure_is_one_error_line() {
+    let (dir, h) = fresh();
+    let h = h.as_path();
+    let t = |name: &str| dir.path().join(name);
+    let alice = address(h, "alice");
+
+    // Missing home, missing parameters, missing ledger.
+    let e = zkreg_err(&dir.path().join("nowhere"), &["ledger", "status"]);
+    assert!(e.contains("no zkreg home"), "{e}");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let e = zkreg_err(&empty, &["info"]);
+    assert!(e.contains("zkreg setup"), "{e}");
+    zkreg_err(&empty, &["params", "verify"]);
+    zkreg_err(&empty, &["ledger", "status"]);
+
+    // Wrong, missing and corrupt key files.
+    let e = zkreg_err(
+        h,
+        &[
+            "pay",
+            "--wallet",
+            "reg",
+            "--asset",
+            "USD",
+            "--to",
+            &alice,
+            "1",
+            "--out",
+            p(&t("x.tx")),
+        ],
+    );
+    assert!(e.contains("regulator key"), "{e}");
+    zkreg_err(h, &["wallet", "balance", "--wallet", "nobody"]);
+    std::fs::write(
+        h.join("keys/bad.json"),
+        "{\"kind\":\"wallet\",\"seed\":\"zz\"}",
+    )
+    .expect("write");
+    zkreg_err(h, &["keys", "address", "bad"]);
+    zkreg_err(h, &["keys", "new", "--kind", "wallet", "alice"]);
+    zkreg_err(h, &["keys", "new", "--kind", "wallet", "../evil"]);
+    let e = zkreg_err(
+        h,
+        &[
+            "audit",
+            "export",
+            "--regulator",
+            "alice",
+            "--from",
+            "0",
+            "--to",
+            "0",
+        ],
+    );
+    assert!(e.contains("wallet key"), "{e}");
+
+    // Bad inputs.
+    zkreg_err(
+        h,
+        &[
+            "mint",
+            "--issuer",
+            "bank",
+            "--asset",
+            "USD",
+            "--to",
+            "zkreg1notanaddress",
+            "5",
+            "--out",
+            p(&t("m.tx")),
+        ],
+    );
+    let e = zkreg_err(
+        h,
+        &[
+            "mint",
+            "--issuer",
+            "bank",
+            "--asset",
+            "EUR",
+            "--to",
+            &alice,
+            "5",
+            "--out",
+            p(&t("m.tx")),
+        ],
+    );
+    assert!(e.contains("EUR"), "{e}");
+    let e = zkreg_err(
+        h,
+        &[
+            "pay",
+            "--wallet",
+            "alice",
+            "--asset",
+            "USD",
+            "--to",
+            &alice,
+            "5",
+            "--out",
+            p(&t("m.tx")),
+        ],
+    );
+    assert!(e.contains("insufficient funds"), "{e}");
+
+    // Unknown height range.
+    let e = zkreg_err(
+        h,
+        &[
+            "audit",
+            "export",
+            "--regulator",
+            "reg",
+            "--from",
+            "0",
+            "--to",
+            "99",
+        ],
+    );
+    assert!(e.contains("height range"), "{e}");
+    zkreg_err(
+        h,
+        &[
+            "audit",
+            "disclose",
+            "--regulator",
+            "reg",
+            "--tx",
+            "00",
+            "--out",
+            p(&t("d.json")),
+        ],
+    );
+
+    // Tampered and truncated transaction files.
+    zkreg_ok(
+        h,
+        &[
+            "mint",
+            "--issuer",
+            "bank",
+            "--asset",
+            "USD",
+            "--to",
+            &alice,
+            "5",
+            "--out",
+            p(&t("m.tx")),
+        ],
+    );
+    let good = std::fs::read(t("m.tx")).expect("read");
+    let mut amount = good.clone();
+    // The deposit amount sits after version, kind, anchor, 2 nullifiers and 2 commitments.
+    amount[2 + 5 * 32] ^= 1;
+    std::fs::write(t("amount.tx"), &amount).expect("write");
+    let e = zkreg_err(h, &["verify", p(&t("amount.tx"))]);
+    assert!(e.contains("invalid transaction"), "{e}");
+    zkreg_err(h, &["ledger", "submit", p(&t("amount.tx"))]);
+    let mut proof = good.clone();
+    let n = proof.len();
+    proof[n - 100] ^= 0x40;
+    std::fs::write(t("proof.tx"), &proof).expect("write");
+    zkreg_err(h, &["verify", p(&t("proof.tx"))]);
+    std::fs::write(t("short.tx"), &good[..good.len() / 2]).expect("write");
+    let e = zkreg_err(h, &["verify", p(&t("short.tx"))]);
+    assert!(e.contains("truncated"), "{e}");
+    zkreg_err(h, &["ledger", "submit", p(&t("short.tx"))]);
+    zkreg_err(h, &["verify", p(&t("missing.tx"))]);
+    let status: Value =
+        serde_json::from_str(&zkreg_ok(h, &["ledger", "status", "--json"])).expect("status JSON");
+    assert_eq!(status["height"], 0, "refused blocks apply nothing");
+
+    // Tampered parameters: verification names the file, the ledger refuses to open.
+    let mut vk = std::fs::read(h.join("params/grant.vk")).expect("read vk");
+    vk[10] ^= 1;
+    std::fs::write(h.join("params/grant.vk"), vk).expect("write vk");
+    let r = zkreg(h, &["params", "verify"]);
+    assert!(!r.ok && r.stdout.contains("FAILED  grant.vk"), "{r:?}");
+    assert!(
+        r.stderr.starts_with("error:") && r.stderr.trim_end().lines().count() == 1,
+        "{r:?}"
+    );
+    let e = zkreg_err(h, &["ledger", "status"]);
+    assert!(e.contains("grant.vk"), "{e}");
+
+    // Argument errors are clap's, also starting with "error:".
+    let r = zkreg(h, &["pay", "--wallet"]);
+    assert!(!r.ok && r.stderr.starts_with("error:"), "{r:?}");
+}
+
+#[test]
+fn setup_params_info_and_keys() {
+    let h = base();
+    let out = zkreg_ok(h, &["params", "verify"]);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("ok ")).count(),
+        8 + 4,
+        "{out}"
+    );
+    let info: Value = serde_json::from_str(&zkreg_ok(h, &["info", "--json"])).expect("info JSON");
+    let circuits = info["circuits"].as_array().expect("circuits");
+    assert_eq!(circuits.len(), 4);
+    assert!(circuits
+        .iter()
+        .all(|c| c["constraints"].as_u64().unwrap_or(0) > 0
+            && c["vk_bytes"].as_u64().unwrap_or(0) > 0));
+    assert_eq!(info["insecure"], true);
+    let text = zkreg_ok(h, &["info"]);
+    assert!(
+        text.contains("payment") && text.contains("INSECURE"),
+        "{text}"
+    );
+    assert!(address(h, "alice").starts_with("zkreg1"));
+    assert_eq!(address(h, "reg").len(), 64);
+    assert_eq!(address(h, "bank").len(), 64);
+    let e = zkreg_err(h, &["setup", "--dev-seed", "7"]);
+    assert!(e.contains("already exist"), "{e}");
+    let e = zkreg_err(h, &["ledger", "init", "--regulator", "reg"]);
+    assert!(e.contains("already initialised"), "{e}");
+    let help = zkreg_ok(h, &["--help"]);
+    assert!(help.contains("ZKREG_HOME"), "{help}");
+}
