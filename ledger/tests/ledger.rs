@@ -159,7 +159,7 @@ fn full_story_rejections_and_determinism() {
     let mut alice = Wallet::new(WalletKeys::random(&mut r));
     let mut bob = Wallet::new(WalletKeys::random(&mut r));
     let mut blocks: Vec<(u64, u64, Vec<Vec<u8>>)> = Vec::new();
-    let mut apply = |l: &mut Ledger, time: u64, txs: Vec<Vec<u8>>, blocks: &mut Vec<_>| {
+    let apply = |l: &mut Ledger, time: u64, txs: Vec<Vec<u8>>, blocks: &mut Vec<_>| {
         let h = l.status().height + 1;
         l.apply_block(h, time, &txs).expect("block applies");
         blocks.push((h, time, txs));
@@ -294,9 +294,6 @@ fn full_story_rejections_and_determinism() {
     };
     let (u, grant) = build_grant(&alice.keys, &greq, &mut r).expect("grant");
     apply(&mut l, 1004, vec![prove(u, &mut r)], &mut blocks);
-    assert_rejected(&mut l, 1005, &[old], |x| {
-        matches!(x, Rule::UnknownAnchor { .. })
-    });
     let tree = l.grant_tree();
     let access = |now: u64, nonce: &[u8], r: &mut ChaCha20Rng| {
         prove(
@@ -308,6 +305,9 @@ fn full_story_rejections_and_determinism() {
     let stale_later = access(1005, b"nonce-2", &mut r);
     let late = access(5000, b"nonce-3", &mut r);
     apply(&mut l, 1005, vec![a1.clone()], &mut blocks);
+    assert_rejected(&mut l, 1006, &[old], |x| {
+        matches!(x, Rule::UnknownAnchor { .. })
+    });
     let rec = l.accesses().expect("accesses");
     assert_eq!(rec.len(), 1);
     assert_eq!(
