@@ -432,7 +432,7 @@ pub enum GrantRef {
     /// The grant transaction's id.
     Tx(TxId),
     /// The request the grant answers.
-    Request(ConsentRequest),
+    Request(Box<ConsentRequest>),
 }
 
 /// `consent access`: the institution proves it holds a valid grant. Refuses (with the reason)
@@ -744,7 +744,7 @@ pub fn log(session: &mut Session, owner_name: &str) -> Result<Vec<LogEntry>> {
         "revoked" => 4,
         _ => 5,
     };
-    out.sort_by(|a, b| (a.height, rank(&a.event)).cmp(&(b.height, rank(&b.event))));
+    out.sort_by_key(|a| (a.height, rank(&a.event)));
     Ok(out)
 }
 

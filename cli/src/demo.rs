@@ -267,7 +267,7 @@ pub fn run(home_flag: Option<PathBuf>) -> Result<()> {
     let b = consent::access(
         &mut d.s,
         "lender",
-        &GrantRef::Request(req.clone()),
+        &GrantRef::Request(Box::new(req.clone())),
         "1",
         None,
         Some("alice-data-api"),
@@ -294,7 +294,7 @@ pub fn run(home_flag: Option<PathBuf>) -> Result<()> {
     match consent::access(
         &mut d.s,
         "lender",
-        &GrantRef::Request(req.clone()),
+        &GrantRef::Request(Box::new(req.clone())),
         "2",
         None,
         Some("alice-data-api"),

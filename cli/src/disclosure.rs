@@ -189,7 +189,7 @@ pub fn check_disclosure(
 
 impl DleqProof {
     /// `(e, z)` as 64 hex characters each.
-    pub fn to_hex(&self) -> (String, String) {
+    pub fn to_hex(self) -> (String, String) {
         let enc = |x: &JubjubScalar| {
             let mut b = Vec::with_capacity(32);
             let _ = x.serialize_compressed(&mut b);

@@ -676,7 +676,9 @@ fn run_consent(s: &mut Session, c: ConsentCmd) -> Result<()> {
         } => {
             let which = match (grant_tx, request) {
                 (Some(id), None) => consent::GrantRef::Tx(util::id_from_hex(&id)?),
-                (None, Some(p)) => consent::GrantRef::Request(consent::ConsentRequest::read(&p)?),
+                (None, Some(p)) => {
+                    consent::GrantRef::Request(Box::new(consent::ConsentRequest::read(&p)?))
+                }
                 _ => bail!("give --grant-tx TXID or --request REQFILE"),
             };
             let b = consent::access(s, &institution, &which, &nonce, now, service.as_deref())?;
