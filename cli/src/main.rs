@@ -21,8 +21,8 @@ use home::{Home, Session};
 use std::{path::PathBuf, process::ExitCode};
 use zkreg_prover::keys::{Address, KeyKind};
 
-const HOME_HELP: &str = "The zkreg home directory [default: $ZKREG_HOME, else $HOME/.zkreg].
-It holds params/ (Groth16 keys and manifest.json), genesis.json, ledger/ (the RocksDB state),
+const HOME_HELP: &str = "The zkreg home directory [default: $ZKREG_HOME, else $HOME/.zkreg]. \
+It holds params/ (Groth16 keys and manifest.json), genesis.json, ledger/ (the RocksDB state), \
 keys/NAME.json (key files) and consent/ (consent requests, decisions and grants).";
 
 /// zkreg — a zero-knowledge regulated privacy ledger.
@@ -32,7 +32,9 @@ keys/NAME.json (key files) and consent/ (consent requests, decisions and grants)
 ///
 /// Start with `zkreg demo` to watch the whole story on a temporary home, or:
 ///   zkreg setup --dev-seed 1
-///   zkreg keys new --kind regulator reg; zkreg keys new --kind issuer bank; zkreg keys new --kind wallet alice
+///   zkreg keys new --kind regulator reg
+///   zkreg keys new --kind issuer bank
+///   zkreg keys new --kind wallet alice
 ///   zkreg ledger init --regulator reg --issuer USD=bank --allow-insecure-keys
 ///   zkreg mint --issuer bank --asset USD --to "$(zkreg keys address alice)" 100 --out mint.tx
 ///   zkreg ledger submit mint.tx

@@ -576,6 +576,86 @@ fn every_failure_is_one_error_line() {
     );
     assert!(e.contains("insufficient funds"), "{e}");
 
+    // A denied request is logged, and gives the institution nothing to access with.
+    zkreg_ok(
+        h,
+        &[
+            "consent",
+            "request",
+            "--institution",
+            "lender",
+            "--owner",
+            &alice,
+            "--dataset",
+            "bank-statements",
+            "--purpose",
+            "marketing",
+            "--reason",
+            "offers",
+            "--days",
+            "7",
+            "--out",
+            p(&t("req.json")),
+        ],
+    );
+    zkreg_ok(
+        h,
+        &[
+            "consent",
+            "deny",
+            "--owner",
+            "alice",
+            p(&t("req.json")),
+            "--reason",
+            "no marketing",
+        ],
+    );
+    let log: Value = serde_json::from_str(&zkreg_ok(
+        h,
+        &["consent", "log", "--owner", "alice", "--json"],
+    ))
+    .expect("log JSON");
+    let events: Vec<&str> = log["log"]
+        .as_array()
+        .expect("log")
+        .iter()
+        .map(|e| e["event"].as_str().expect("event"))
+        .collect();
+    assert_eq!(events, ["request", "denied"], "{log}");
+    let e = zkreg_err(
+        h,
+        &[
+            "consent",
+            "access",
+            "--institution",
+            "lender",
+            "--request",
+            p(&t("req.json")),
+            "--nonce",
+            "1",
+            "--out",
+            p(&t("a.tx")),
+        ],
+    );
+    assert!(e.contains("access refused"), "{e}");
+    let mut req: Value =
+        serde_json::from_str(&std::fs::read_to_string(t("req.json")).expect("read")).expect("JSON");
+    req["days"] = Value::from(3650);
+    std::fs::write(t("req2.json"), req.to_string()).expect("write");
+    let e = zkreg_err(
+        h,
+        &[
+            "consent",
+            "approve",
+            "--owner",
+            "alice",
+            p(&t("req2.json")),
+            "--out",
+            p(&t("g.tx")),
+        ],
+    );
+    assert!(e.contains("altered"), "{e}");
+
     // Unknown height range.
     let e = zkreg_err(
         h,
@@ -690,6 +770,19 @@ fn setup_params_info_and_keys() {
     assert!(e.contains("already exist"), "{e}");
     let e = zkreg_err(h, &["ledger", "init", "--regulator", "reg"]);
     assert!(e.contains("already initialised"), "{e}");
+    // Joining a chain from its genesis file.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let other = dir.path().join("node2");
+    copy_dir(&h.join("params"), &other.join("params")).expect("copy params");
+    let genesis = h.join("genesis.json");
+    let out = zkreg_ok(&other, &["ledger", "init", "--genesis", p(&genesis)]);
+    assert!(out.contains("ledger initialised"), "{out}");
+    let a: Value =
+        serde_json::from_str(&zkreg_ok(&other, &["ledger", "status", "--json"])).expect("JSON");
+    let (_copy_dir, copy) = fresh(); // never open the shared base's database
+    let b: Value =
+        serde_json::from_str(&zkreg_ok(&copy, &["ledger", "status", "--json"])).expect("JSON");
+    assert_eq!(a["genesis"], b["genesis"]);
     let help = zkreg_ok(h, &["--help"]);
     assert!(help.contains("ZKREG_HOME"), "{help}");
 }
