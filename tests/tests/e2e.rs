@@ -17,7 +17,11 @@ use zkreg_e2e::{copy_dir, zkreg, zkreg_err, zkreg_ok};
 fn base() -> &'static Path {
     static BASE: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
     let (_, home) = BASE.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
+        // Under the target directory: a static is never dropped, so `cargo clean` removes it.
+        let dir = tempfile::Builder::new()
+            .prefix("e2e-base-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("temp dir");
         let home = dir.path().join("home");
         let h = home.as_path();
         let out = zkreg_ok(h, &["setup", "--dev-seed", "7"]);
