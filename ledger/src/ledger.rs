@@ -560,7 +560,7 @@ impl Ledger {
     }
 
     /// Every key and value in the database, in order (for tests and audits of the store).
-    pub fn dump(&self) -> Result<Vec<(String, Vec<u8>, Vec<u8>)>, LedgerError> {
+    pub fn dump(&self) -> Result<Vec<DumpEntry>, LedgerError> {
         dump(&self.db)
     }
 }

@@ -21,5 +21,6 @@ mod store;
 
 pub use error::{LedgerError, Rejection, Rule};
 pub use genesis::{ChainConfig, Genesis};
-pub use ledger::{BlockSummary, Ledger, VerifiedBlock};
+pub use ledger::{BlockSummary, Counts, Ledger, VerifiedBlock};
+pub use store::DumpEntry;
 pub use zkreg_verifier as verifier;

@@ -64,8 +64,11 @@ pub(crate) fn cf<'a>(db: &'a DB, name: &str) -> Result<&'a rocksdb::ColumnFamily
         .ok_or_else(|| LedgerError::Corrupt(format!("column family {name} missing")))
 }
 
+/// One stored entry: column family, key, value.
+pub type DumpEntry = (String, Vec<u8>, Vec<u8>);
+
 /// Every key and value of every column family, in order (tests compare dumps byte for byte).
-pub(crate) fn dump(db: &DB) -> Result<Vec<(String, Vec<u8>, Vec<u8>)>, LedgerError> {
+pub(crate) fn dump(db: &DB) -> Result<Vec<DumpEntry>, LedgerError> {
     let mut out = Vec::new();
     for name in ALL_CFS {
         for item in db.iterator_cf(cf(db, name)?, IteratorMode::Start) {

@@ -297,6 +297,7 @@ pub fn build_grant<R: RngCore + CryptoRng>(
 
 /// Builds an access for a data service's `request` (service id and nonce) at time `now`, with
 /// the grant at `pos` of `grant_tree` (the ledger's current grant tree).
+#[allow(clippy::too_many_arguments)] // each argument is a distinct input of the statement
 pub fn build_access<R: RngCore + CryptoRng>(
     inst: &WalletKeys,
     grant: &Grant,

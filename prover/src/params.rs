@@ -25,6 +25,7 @@ use zkreg_verifier::params::{
 
 /// Any of the four circuits (so setup and proving can treat them alike).
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // built once per proof and moved into the prover
 pub enum AnyCircuit {
     /// Statement 1.
     Payment(PaymentCircuit),
