@@ -22,6 +22,7 @@ pub mod constraints;
 use crate::poseidon::{hash, Domain};
 use ark_bls12_381::Fr;
 use ark_ff::Zero;
+use std::collections::BTreeMap;
 
 /// Children per node.
 pub const ARITY: usize = 4;
@@ -84,6 +85,40 @@ pub enum TreeError {
     /// The position has never been filled.
     #[error("position {0} is beyond the last leaf")]
     UnknownPosition(u64),
+    /// An update was prepared against a different state of the tree.
+    #[error("the update was prepared at {prepared_at} leaves but the tree has {len}")]
+    Stale {
+        /// Leaves when the update was prepared.
+        prepared_at: u64,
+        /// Leaves now.
+        len: u64,
+    },
+}
+
+/// Nodes an update writes, from [`MerkleTree::prepare`]: per level, changed index → new node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeUpdate {
+    base_len: u64,
+    len: u64,
+    nodes: Vec<BTreeMap<usize, Fr>>,
+    root: Fr,
+}
+
+impl TreeUpdate {
+    /// The root after the update.
+    pub fn root(&self) -> Fr {
+        self.root
+    }
+
+    /// Leaves after the update.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the update appends nothing (it may still overwrite leaves).
+    pub fn is_empty(&self) -> bool {
+        self.len == self.base_len
+    }
 }
 
 /// An authentication path: per level (leaf first) the index among siblings and the three siblings.
@@ -210,30 +245,75 @@ impl MerkleTree {
     /// instead of `n · depth` (what a ledger block needs).
     pub fn append_many(&mut self, leaves: &[Fr]) -> Result<u64, TreeError> {
         let first = self.len();
-        if first + leaves.len() as u64 > self.kind.capacity() {
+        let update = self.prepare(leaves, &[])?;
+        self.apply(update)?;
+        Ok(first)
+    }
+
+    /// Computes, without changing the tree, the nodes that appending `appends` and then
+    /// overwriting the leaves in `sets` would write. Each touched inner node is hashed once.
+    ///
+    /// A validator checks a block against `&self` and keeps only this small update (≈ the
+    /// block's leaves plus `depth` nodes per level) instead of copying the whole tree; `sets`
+    /// may name positions appended by the same update.
+    pub fn prepare(&self, appends: &[Fr], sets: &[(u64, Fr)]) -> Result<TreeUpdate, TreeError> {
+        let base_len = self.len();
+        let len = base_len + appends.len() as u64;
+        if len > self.kind.capacity() {
             return Err(TreeError::Full);
         }
-        if leaves.is_empty() {
-            return Ok(first);
+        let mut level: BTreeMap<usize, Fr> = appends
+            .iter()
+            .enumerate()
+            .map(|(i, leaf)| (base_len as usize + i, *leaf))
+            .collect();
+        for &(pos, leaf) in sets {
+            if pos >= len {
+                return Err(TreeError::UnknownPosition(pos));
+            }
+            level.insert(pos as usize, leaf);
         }
-        self.levels[0].extend_from_slice(leaves);
-        let (mut lo, mut hi) = (first as usize, self.levels[0].len() - 1);
+        let mut nodes = Vec::with_capacity(self.kind.depth + 1);
         for l in 0..self.kind.depth {
-            let (plo, phi) = (lo / ARITY, hi / ARITY);
-            for parent in plo..=phi {
-                let children: [Fr; ARITY] =
-                    std::array::from_fn(|i| self.node_at(l, parent * ARITY + i));
-                let h = self.kind.node(&children);
-                let up = &mut self.levels[l + 1];
-                if parent < up.len() {
-                    up[parent] = h;
-                } else {
-                    up.push(h);
+            let node = |i: usize| level.get(&i).copied().unwrap_or_else(|| self.node_at(l, i));
+            let mut parents = BTreeMap::new();
+            for &i in level.keys() {
+                let parent = i / ARITY;
+                if let std::collections::btree_map::Entry::Vacant(slot) = parents.entry(parent) {
+                    let children = std::array::from_fn(|c| node(parent * ARITY + c));
+                    slot.insert(self.kind.node(&children));
                 }
             }
-            (lo, hi) = (plo, phi);
+            nodes.push(std::mem::replace(&mut level, parents));
         }
-        Ok(first)
+        let root = level.get(&0).copied().unwrap_or_else(|| self.root());
+        nodes.push(level);
+        Ok(TreeUpdate {
+            base_len,
+            len,
+            nodes,
+            root,
+        })
+    }
+
+    /// Writes an update prepared against this tree in its current state.
+    pub fn apply(&mut self, update: TreeUpdate) -> Result<(), TreeError> {
+        if update.base_len != self.len() {
+            return Err(TreeError::Stale {
+                prepared_at: update.base_len,
+                len: self.len(),
+            });
+        }
+        for (level, changed) in self.levels.iter_mut().zip(update.nodes) {
+            for (i, node) in changed {
+                // Keys ascend and new nodes extend the filled prefix without gaps.
+                match level.get_mut(i) {
+                    Some(slot) => *slot = node,
+                    None => level.push(node),
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Overwrites the leaf at an existing position (revocation writes [`EMPTY_LEAF`]).
@@ -303,6 +383,47 @@ mod tests {
             t.root()
         );
         assert_eq!(t.set(9, EMPTY_LEAF), Err(TreeError::UnknownPosition(9)));
+    }
+
+    #[test]
+    fn prepared_updates_equal_step_by_step_changes() {
+        let mut step = MerkleTree::new(TreeKind::GRANTS);
+        let mut batched = MerkleTree::new(TreeKind::GRANTS);
+        for i in 0..21u64 {
+            step.append(Fr::from(i + 1)).unwrap();
+        }
+        batched.append_many(&step.levels[0].clone()).unwrap();
+        // A block: three appends, a revocation of an old leaf and of one it just appended.
+        let appends = [Fr::from(90u64), Fr::from(91u64), Fr::from(92u64)];
+        let sets = [(4u64, EMPTY_LEAF), (22u64, EMPTY_LEAF)];
+        let before = batched.root();
+        let update = batched.prepare(&appends, &sets).unwrap();
+        assert_eq!(batched.root(), before, "prepare must not change the tree");
+        for a in appends {
+            step.append(a).unwrap();
+        }
+        for (pos, leaf) in sets {
+            step.set(pos, leaf).unwrap();
+        }
+        assert_eq!(update.root(), step.root());
+        assert_eq!(update.len(), 24);
+        batched.apply(update.clone()).unwrap();
+        assert_eq!(batched.root(), step.root());
+        assert_eq!(batched.path(22).unwrap(), step.path(22).unwrap());
+        assert_eq!(
+            batched.apply(update),
+            Err(TreeError::Stale {
+                prepared_at: 21,
+                len: 24
+            })
+        );
+        assert_eq!(
+            batched.prepare(&[], &[(24, EMPTY_LEAF)]),
+            Err(TreeError::UnknownPosition(24))
+        );
+        let nothing = batched.prepare(&[], &[]).unwrap();
+        assert!(nothing.is_empty());
+        assert_eq!(nothing.root(), step.root());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::{
     collections::{HashSet, VecDeque},
     path::Path,
 };
-use zkreg_circuits::merkle::{MerkleTree, TreeKind, EMPTY_LEAF};
+use zkreg_circuits::merkle::{MerkleTree, TreeKind, TreeUpdate, EMPTY_LEAF};
 use zkreg_verifier::{
     params::{blake2b_256_hex, load_verifying_keys, Circuit},
     Transaction, TxId, TxKind, VerifyingKeys,
@@ -63,13 +63,19 @@ impl Counts {
 }
 
 /// Everything derived from the database that validation needs in memory.
-#[derive(Clone)]
 pub(crate) struct Cache {
+    pub(crate) tip: Tip,
+    pub(crate) note_tree: MerkleTree,
+    pub(crate) grant_tree: MerkleTree,
+}
+
+/// The small part of the cache a block replaces wholesale (the trees change by [`TreeUpdate`]s,
+/// so verifying a block never copies a tree).
+#[derive(Clone)]
+pub(crate) struct Tip {
     pub(crate) height: u64,
     pub(crate) time: u64,
     pub(crate) state_root: [u8; 32],
-    pub(crate) note_tree: MerkleTree,
-    pub(crate) grant_tree: MerkleTree,
     /// Last `K` note roots, oldest first, as `(height, root)`.
     pub(crate) note_roots: VecDeque<(u64, Fr)>,
     /// Last `K` grant roots.
@@ -95,7 +101,9 @@ pub struct BlockSummary {
 /// A block that passed every check against the current state, ready to [`Ledger::commit`].
 pub struct VerifiedBlock {
     batch: WriteBatch,
-    cache: Cache,
+    tip: Tip,
+    notes: TreeUpdate,
+    grants: TreeUpdate,
     summary: BlockSummary,
 }
 
@@ -228,15 +236,17 @@ impl Ledger {
             Ok(out)
         };
         Ok(Cache {
-            height,
-            time,
-            state_root,
-            note_roots: roots(CF_NOTE_ROOTS)?,
-            grant_roots: roots(CF_GRANT_ROOTS)?,
+            tip: Tip {
+                height,
+                time,
+                state_root,
+                note_roots: roots(CF_NOTE_ROOTS)?,
+                grant_roots: roots(CF_GRANT_ROOTS)?,
+                last_revocation,
+                counts,
+            },
             note_tree,
             grant_tree,
-            last_revocation,
-            counts,
         })
     }
 
@@ -256,8 +266,8 @@ impl Ledger {
     /// Admission: would `tx` be accepted in the next block at `block_time`? Writes nothing.
     pub fn check_tx(&self, tx: &[u8], block_time: u64) -> Result<TxId, Rejection> {
         let block = self.verify_block(
-            self.cache.height + 1,
-            block_time.max(self.cache.time),
+            self.cache.tip.height + 1,
+            block_time.max(self.cache.tip.time),
             &[tx.to_vec()],
         )?;
         drop(block);
@@ -279,9 +289,10 @@ impl Ledger {
 
     /// Writes a verified block. Fails without writing if the state moved since verification.
     pub fn commit(&mut self, block: VerifiedBlock) -> Result<BlockSummary, LedgerError> {
-        if block.summary.height != self.cache.height + 1 {
+        let c = &mut self.cache;
+        if block.summary.height != c.tip.height + 1 {
             return Err(Rejection::block(Rule::WrongHeight {
-                expected: self.cache.height + 1,
+                expected: c.tip.height + 1,
                 got: block.summary.height,
             })
             .into());
@@ -289,7 +300,12 @@ impl Ledger {
         let mut w = WriteOptions::default();
         w.set_sync(true);
         self.db.write_opt(block.batch, &w)?;
-        self.cache = block.cache;
+        // The updates were prepared against this very state (same height), so they apply;
+        // if they did not, the database is ahead of memory and reopening rebuilds the cache.
+        let stale = |e: zkreg_circuits::merkle::TreeError| LedgerError::Corrupt(e.to_string());
+        c.note_tree.apply(block.notes).map_err(stale)?;
+        c.grant_tree.apply(block.grants).map_err(stale)?;
+        c.tip = block.tip;
         Ok(block.summary)
     }
 
@@ -301,7 +317,7 @@ impl Ledger {
         time: u64,
         txs: &[Vec<u8>],
     ) -> Result<VerifiedBlock, Rejection> {
-        let c = &self.cache;
+        let c = &self.cache.tip;
         if height != c.height + 1 {
             return Err(Rejection::block(Rule::WrongHeight {
                 expected: c.height + 1,
@@ -337,7 +353,8 @@ impl Ledger {
         let cfg = &self.config;
         let rpk = cfg.rpk_at(height);
         let window = cfg.genesis.anchor_window;
-        let mut cache = c.clone();
+        let mut tip = c.clone();
+        let (note_tree, grant_tree) = (&self.cache.note_tree, &self.cache.grant_tree);
         let mut batch = WriteBatch::default();
         let cfh =
             |n: &str| cf(&self.db, n).map_err(|e| Rejection::block(Rule::Decode(e.to_string())));
@@ -359,8 +376,10 @@ impl Ledger {
         let mut block_nfs: HashSet<[u8; 32]> = HashSet::new();
         let mut block_tags: HashSet<[u8; 32]> = HashSet::new();
         let mut new_cms: Vec<Fr> = Vec::new();
-        let mut revoked_in_block = false;
-        let mut grant_changed = false;
+        let mut new_gcms: Vec<Fr> = Vec::new();
+        // Grant leaves this block has written so far (appended or emptied), in order.
+        let mut grant_writes: Vec<(u64, Fr)> = Vec::new();
+        let mut revocations: Vec<(u64, Fr)> = Vec::new();
         for (i, tx) in decoded.iter().enumerate() {
             let id = ids[i];
             let fail = |rule| reject(i, Some(id), rule);
@@ -396,9 +415,9 @@ impl Ledger {
                         v.extend_from_slice(&id);
                         batch.put_cf(cf_nf, k, v);
                     }
-                    cache.counts.nullifiers += 2;
+                    tip.counts.nullifiers += 2;
                     for (j, cm) in p.output_commitments.iter().enumerate() {
-                        let pos = cache.note_tree.len() + new_cms.len() as u64;
+                        let pos = note_tree.len() + new_cms.len() as u64;
                         new_cms.push(*cm);
                         let mut v = be(height).to_vec();
                         v.extend_from_slice(&idx);
@@ -420,15 +439,16 @@ impl Ledger {
                     if Some(g.rpk) != rpk {
                         return Err(fail(Rule::WrongRegulatorKey));
                     }
-                    let pos = cache
-                        .grant_tree
-                        .append(g.gcm)
-                        .map_err(|_| fail(Rule::TreeFull))?;
-                    grant_changed = true;
+                    let pos = grant_tree.len() + new_gcms.len() as u64;
+                    if pos >= grant_tree.kind().capacity() {
+                        return Err(fail(Rule::TreeFull));
+                    }
+                    new_gcms.push(g.gcm);
+                    grant_writes.push((pos, g.gcm));
                     let mut v = fr(&g.gcm).to_vec();
                     v.extend_from_slice(&be(height));
                     batch.put_cf(cf_grants, be(pos), v);
-                    cache.counts.grants += 1;
+                    tip.counts.grants += 1;
                     let mut rec = vec![TxKind::Grant as u8];
                     rec.extend_from_slice(&id);
                     rec.extend_from_slice(&audit_ct(&g.audit));
@@ -443,7 +463,7 @@ impl Ledger {
                         .grant_roots
                         .iter()
                         .any(|(h, r)| *r == a.grant_root && *h >= c.last_revocation);
-                    if !fresh || revoked_in_block {
+                    if !fresh || !revocations.is_empty() {
                         return Err(fail(Rule::StaleGrantRoot));
                     }
                     let tol = cfg.genesis.time_tolerance;
@@ -464,30 +484,28 @@ impl Ledger {
                     v.extend_from_slice(&fr(&tx.binding()));
                     v.extend_from_slice(&be(a.now));
                     batch.put_cf(cf_tags, k, v);
-                    cache.counts.accesses += 1;
+                    tip.counts.accesses += 1;
                     let mut rec = vec![TxKind::Access as u8];
                     rec.extend_from_slice(&id);
                     rec.extend_from_slice(&audit_ct(&a.audit));
                     batch.put_cf(cf_audit, &audit_key, rec);
                 }
                 Transaction::Revoke(r) => {
-                    let live = cache
-                        .grant_tree
-                        .leaf(r.pos)
-                        .is_some_and(|l| l == r.gcm && l != EMPTY_LEAF);
-                    if !live {
+                    let leaf = grant_writes
+                        .iter()
+                        .rev()
+                        .find(|(pos, _)| *pos == r.pos)
+                        .map(|(_, leaf)| *leaf)
+                        .or_else(|| grant_tree.leaf(r.pos));
+                    if !leaf.is_some_and(|l| l == r.gcm && l != EMPTY_LEAF) {
                         return Err(fail(Rule::NoSuchGrant(r.pos)));
                     }
-                    cache
-                        .grant_tree
-                        .set(r.pos, EMPTY_LEAF)
-                        .map_err(|_| fail(Rule::NoSuchGrant(r.pos)))?;
-                    revoked_in_block = true;
-                    grant_changed = true;
+                    grant_writes.push((r.pos, EMPTY_LEAF));
+                    revocations.push((r.pos, EMPTY_LEAF));
                     let mut v = fr(&EMPTY_LEAF).to_vec();
                     v.extend_from_slice(&be(height));
                     batch.put_cf(cf_grants, be(r.pos), v);
-                    cache.counts.revocations += 1;
+                    tip.counts.revocations += 1;
                     let mut rec = vec![TxKind::Revoke as u8];
                     rec.extend_from_slice(&id);
                     rec.extend_from_slice(&be(r.pos));
@@ -501,27 +519,24 @@ impl Ledger {
             batch.put_cf(cf_txs, id, v);
         }
         // 4. Trees, roots, state root, meta.
-        cache
-            .note_tree
-            .append_many(&new_cms)
-            .map_err(|_| Rejection::block(Rule::TreeFull))?;
-        let note_root = cache.note_tree.root();
-        let grant_root = cache.grant_tree.root();
+        let full = |_| Rejection::block(Rule::TreeFull);
+        let notes = note_tree.prepare(&new_cms, &[]).map_err(full)?;
+        let grants = grant_tree.prepare(&new_gcms, &revocations).map_err(full)?;
+        let (note_root, grant_root) = (notes.root(), grants.root());
         let push = |q: &mut VecDeque<(u64, Fr)>, root: Fr| {
             q.push_back((height, root));
             while q.len() as u64 > window {
                 q.pop_front();
             }
         };
-        push(&mut cache.note_roots, note_root);
-        push(&mut cache.grant_roots, grant_root);
-        if revoked_in_block {
-            cache.last_revocation = height;
+        push(&mut tip.note_roots, note_root);
+        push(&mut tip.grant_roots, grant_root);
+        if !revocations.is_empty() {
+            tip.last_revocation = height;
         }
-        let _ = grant_changed;
-        cache.counts.txs += decoded.len() as u64;
-        cache.height = height;
-        cache.time = time;
+        tip.counts.txs += decoded.len() as u64;
+        tip.height = height;
+        tip.time = time;
         let mut h = Blake2b::<U32>::new();
         h.update(b"zkreg/v1/state");
         h.update(c.state_root);
@@ -529,32 +544,34 @@ impl Ledger {
         h.update(be(time));
         h.update(fr(&note_root));
         h.update(fr(&grant_root));
-        h.update(cache.counts.to_bytes());
+        h.update(tip.counts.to_bytes());
         for id in &ids {
             h.update(id);
         }
-        cache.state_root = h.finalize().into();
+        tip.state_root = h.finalize().into();
         let meta = cfh(CF_META)?;
         batch.put_cf(cfh(CF_NOTE_ROOTS)?, be(height), fr(&note_root));
         batch.put_cf(cfh(CF_GRANT_ROOTS)?, be(height), fr(&grant_root));
         let mut blk = be(time).to_vec();
         blk.extend_from_slice(&(decoded.len() as u32).to_be_bytes());
-        blk.extend_from_slice(&cache.state_root);
+        blk.extend_from_slice(&tip.state_root);
         batch.put_cf(cfh(CF_BLOCKS)?, be(height), blk);
         batch.put_cf(meta, META_HEIGHT, be(height));
         batch.put_cf(meta, META_TIME, be(time));
-        batch.put_cf(meta, META_STATE_ROOT, cache.state_root);
-        batch.put_cf(meta, META_LAST_REVOCATION, be(cache.last_revocation));
-        batch.put_cf(meta, META_COUNTS, cache.counts.to_bytes());
+        batch.put_cf(meta, META_STATE_ROOT, tip.state_root);
+        batch.put_cf(meta, META_LAST_REVOCATION, be(tip.last_revocation));
+        batch.put_cf(meta, META_COUNTS, tip.counts.to_bytes());
         let summary = BlockSummary {
             height,
             time,
             txs: decoded.len(),
-            state_root: cache.state_root,
+            state_root: tip.state_root,
         };
         Ok(VerifiedBlock {
             batch,
-            cache,
+            tip,
+            notes,
+            grants,
             summary,
         })
     }

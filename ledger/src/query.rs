@@ -125,19 +125,31 @@ fn u32be(b: &[u8]) -> Result<u32, LedgerError> {
         .ok_or_else(|| LedgerError::Corrupt("short index".into()))
 }
 
+/// Parses a `CF_TAGS` entry (layout in `store`).
+fn access_record(k: &[u8], v: &[u8]) -> Result<AccessRecord, LedgerError> {
+    Ok(AccessRecord {
+        tag: read_fr(k)?,
+        height: read_be(v)?,
+        index: u32be(v.get(8..).unwrap_or(&[]))?,
+        tx_id: id32(v.get(12..).unwrap_or(&[]))?,
+        binding: read_fr(v.get(44..76).unwrap_or(&[]))?,
+        now: read_be(v.get(76..).unwrap_or(&[]))?,
+    })
+}
+
 impl Ledger {
     /// Status.
     pub fn status(&self) -> Status {
         let c = self.cache();
         Status {
-            height: c.height,
-            time: c.time,
-            state_root: c.state_root,
+            height: c.tip.height,
+            time: c.tip.time,
+            state_root: c.tip.state_root,
             note_root: c.note_tree.root(),
             notes: c.note_tree.len(),
             grant_root: c.grant_tree.root(),
             grant_leaves: c.grant_tree.len(),
-            counts: c.counts,
+            counts: c.tip.counts,
         }
     }
 
@@ -175,7 +187,12 @@ impl Ledger {
 
     /// Note roots an anchor may currently be taken from.
     pub fn accepted_anchors(&self) -> Vec<Fr> {
-        self.cache().note_roots.iter().map(|(_, r)| *r).collect()
+        self.cache()
+            .tip
+            .note_roots
+            .iter()
+            .map(|(_, r)| *r)
+            .collect()
     }
 
     /// The current grant tree (institutions build access proofs against it).
@@ -198,7 +215,7 @@ impl Ledger {
 
     /// Audit records of heights `from..=to`. Refuses a range beyond the current height.
     pub fn audit_records(&self, from: u64, to: u64) -> Result<Vec<AuditRecord>, LedgerError> {
-        let height = self.cache().height;
+        let height = self.cache().tip.height;
         if from > to || to > height {
             return Err(LedgerError::NotFound(format!(
                 "height range {from}..={to} is not within the ledger's 0..={height}"
@@ -271,22 +288,19 @@ impl Ledger {
             .iterator_cf(cf(self.db(), CF_TAGS)?, IteratorMode::Start)
         {
             let (k, v) = item?;
-            out.push(AccessRecord {
-                tag: read_fr(&k)?,
-                height: read_be(&v)?,
-                index: u32be(v.get(8..).unwrap_or(&[]))?,
-                tx_id: id32(v.get(12..).unwrap_or(&[]))?,
-                binding: read_fr(v.get(44..76).unwrap_or(&[]))?,
-                now: read_be(v.get(76..).unwrap_or(&[]))?,
-            });
+            out.push(access_record(&k, &v)?);
         }
         out.sort_by_key(|a| (a.height, a.index));
         Ok(out)
     }
 
-    /// The access with this tag, if any.
+    /// The access with this tag, if any (one point lookup).
     pub fn access_by_tag(&self, tag: &Fr) -> Result<Option<AccessRecord>, LedgerError> {
-        Ok(self.accesses()?.into_iter().find(|a| a.tag == *tag))
+        let key = crate::codec::fr(tag);
+        match self.db().get_cf(cf(self.db(), CF_TAGS)?, key)? {
+            Some(v) => Ok(Some(access_record(&key, &v)?)),
+            None => Ok(None),
+        }
     }
 
     /// A transaction by id: `(height, index, tx)`.
