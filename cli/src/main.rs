@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod bench_cmd;
 mod consent;
 mod demo;
 mod disclosure;
@@ -163,6 +164,21 @@ enum Command {
     /// request / approve / access / revoke / refused access, then the regulator's audit and a
     /// verified disclosure. Exits non-zero if any step does not behave as stated.
     Demo,
+    /// Measure the performance goals on this machine (dev parameters; medians of several runs).
+    ///
+    /// Constraint counts, proving, decoding, single and batch verification, ledger blocks of
+    /// private payments with durable commits, audit decryption, wallet scanning, proof and key
+    /// sizes. The ledger workload (real proofs) is proven on the first run and cached in
+    /// <home>/bench/; later runs take a few minutes. Build with --release, and for speed with
+    /// RUSTFLAGS="-C target-cpu=native" (see BENCHMARKS.md).
+    Bench {
+        /// A 64-payment block and 3 samples per median instead of 256 and 7.
+        #[arg(long)]
+        quick: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -448,6 +464,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Params(ParamsCmd::Verify) => params_cmd::verify(&s.home)?,
         Command::Info { json } => params_cmd::info(&s.home, json)?,
         Command::Circuits => params_cmd::circuits()?,
+        Command::Bench { quick, json } => bench_cmd::bench(&s.home, quick, json)?,
         Command::Keys(k) => match k {
             KeysCmd::New { kind, name } => {
                 let kind = match kind {

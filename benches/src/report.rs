@@ -1,0 +1,333 @@
+//! The figures `zkreg bench` reports: every goal of the benchmark table, measured the same way
+//! each time (medians over several runs, on dev parameters and the cached ledger workload).
+
+use crate::{
+    workload::{regulator, Keys, LedgerBench, PaymentBlocks},
+    BenchError,
+};
+use ark_serialize::CanonicalSerialize;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde::Serialize;
+use std::{path::PathBuf, time::Instant};
+use zkreg_circuits::{labels::label_to_field, merkle, payment::AuditedPayment};
+use zkreg_prover::{
+    builder::{build_access, build_grant, build_payment, GrantRequest, PaymentRequest},
+    keys::WalletKeys,
+    params::circuit_shape,
+    prove::{ProveEvent, UnprovenTx},
+    wallet::{LedgerOutput, Wallet},
+};
+use zkreg_verifier::{params::Circuit, Transaction, VerifyingKeys};
+
+/// How long to run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Fewer samples and a 64-payment block instead of 256.
+    pub quick: bool,
+    /// Where the proven ledger workload is cached between runs.
+    pub cache_dir: PathBuf,
+}
+
+impl Options {
+    fn block_size(&self) -> usize {
+        if self.quick {
+            64
+        } else {
+            256
+        }
+    }
+
+    fn samples(&self) -> usize {
+        if self.quick {
+            3
+        } else {
+            7
+        }
+    }
+}
+
+/// What the run is doing (for a progress display).
+#[derive(Clone, Debug)]
+pub enum Stage {
+    /// A named step started.
+    Step(&'static str),
+    /// One proof of the ledger workload finished (`done` of `total`).
+    WorkloadProof {
+        /// Proofs finished.
+        done: usize,
+        /// Proofs to make.
+        total: usize,
+    },
+}
+
+/// The measured figures (medians). Field names are the JSON keys.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Payment circuit constraints.
+    pub payment_constraints: usize,
+    /// Grant circuit constraints.
+    pub grant_constraints: usize,
+    /// Access circuit constraints.
+    pub access_constraints: usize,
+    /// Revoke circuit constraints.
+    pub revoke_constraints: usize,
+    /// Proving one payment, ms.
+    pub payment_prove_ms: f64,
+    /// Proving one grant, ms.
+    pub grant_prove_ms: f64,
+    /// Proving one access, ms.
+    pub access_prove_ms: f64,
+    /// Decoding one payment tx (all point and bound checks), ms.
+    pub decode_ms: f64,
+    /// Verifying one payment alone, ms.
+    pub verify_ms: f64,
+    /// Batch-verifying 64 distinct payments, per proof, ms.
+    pub batch64_verify_ms_per_proof: f64,
+    /// Payments applied per second in blocks of `ledger_block_txs`, durable commits included.
+    pub ledger_payments_per_s: f64,
+    /// Payments per block in the ledger figure.
+    pub ledger_block_txs: usize,
+    /// Payment audit records the regulator decrypts per second.
+    pub audit_records_per_s: f64,
+    /// Outputs a wallet trial-decrypts per second.
+    pub scan_outputs_per_s: f64,
+    /// Size of a compressed Groth16 proof.
+    pub proof_bytes: usize,
+    /// Compressed size of the payment proving key.
+    pub payment_pk_bytes: usize,
+    /// Cores available to this process.
+    pub cores: usize,
+    /// `release` or `debug`.
+    pub profile: &'static str,
+    /// CPU features the build may use (`-C target-cpu=native` turns on `adx`, `bmi2`, ...).
+    pub target_features: Vec<&'static str>,
+    /// Samples behind each median.
+    pub samples: usize,
+}
+
+/// The median of `samples` runs of `f`, in milliseconds.
+fn median_ms(
+    samples: usize,
+    mut f: impl FnMut() -> Result<(), BenchError>,
+) -> Result<f64, BenchError> {
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples.max(1) {
+        let t = Instant::now();
+        f()?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// The compile-time CPU features that matter to arkworks' field arithmetic.
+pub fn target_features() -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if cfg!(target_feature = "bmi2") {
+        out.push("bmi2");
+    }
+    if cfg!(target_feature = "adx") {
+        out.push("adx");
+    }
+    if cfg!(target_feature = "avx2") {
+        out.push("avx2");
+    }
+    if cfg!(target_feature = "avx512f") {
+        out.push("avx512f");
+    }
+    out
+}
+
+/// Runs every measurement. Takes a few minutes once the workload is cached; building the
+/// workload the first time proves `1.5 × block` payments.
+pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, BenchError> {
+    let samples = opts.samples();
+    let n = opts.block_size();
+    progress(Stage::Step("counting constraints"));
+    let constraints = |c| {
+        circuit_shape(c)
+            .map(|(n, _)| n)
+            .map_err(|e| BenchError::Setup(e.to_string()))
+    };
+    let (payment_constraints, grant_constraints, access_constraints, revoke_constraints) = (
+        constraints(Circuit::Payment)?,
+        constraints(Circuit::Grant)?,
+        constraints(Circuit::Access)?,
+        constraints(Circuit::Revoke)?,
+    );
+
+    progress(Stage::Step("dev setup"));
+    let keys = Keys::dev()?;
+    progress(Stage::Step("ledger workload"));
+    let blocks = PaymentBlocks::load_or_build(&opts.cache_dir, &keys, n, &mut |e| {
+        if let ProveEvent::Finished { index, total, .. } = e {
+            progress(Stage::WorkloadProof {
+                done: index + 1,
+                total,
+            })
+        }
+    })?;
+    let payments: Vec<Transaction> = blocks
+        .payments
+        .iter()
+        .map(|b| Transaction::decode(b))
+        .collect::<Result<_, _>>()
+        .map_err(|e| BenchError::Workload(format!("cached payment does not decode: {e}")))?;
+
+    progress(Stage::Step("proving"));
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let (payment_tx, grant_tx, access_tx) = consent_and_payment(&mut rng)?;
+    let mut prove_ms = |u: &UnprovenTx| {
+        median_ms(samples, || {
+            keys.prover
+                .prove(u.clone(), &mut rng)
+                .map(drop)
+                .map_err(|e| BenchError::Workload(e.to_string()))
+        })
+    };
+    let payment_prove_ms = prove_ms(&payment_tx)?;
+    let grant_prove_ms = prove_ms(&grant_tx)?;
+    let access_prove_ms = prove_ms(&access_tx)?;
+
+    progress(Stage::Step("verifying"));
+    let [p, g, a, r] = &keys.vks;
+    let vks = VerifyingKeys::new(p, g, a, r).map_err(|e| BenchError::Setup(e.to_string()))?;
+    let reps = 20 * samples;
+    let decode_ms = median_ms(reps, || {
+        Transaction::decode(&blocks.payments[0])
+            .map(drop)
+            .map_err(|e| BenchError::Workload(e.to_string()))
+    })?;
+    let verify_ms = median_ms(reps, || {
+        vks.verify(&payments[0])
+            .map_err(|e| BenchError::Workload(e.to_string()))
+    })?;
+    let batch = &payments[..64.min(payments.len())];
+    let batch64_verify_ms_per_proof = median_ms(samples, || {
+        match vks.verify_batch(batch).into_iter().find_map(Result::err) {
+            Some(e) => Err(BenchError::Workload(e.to_string())),
+            None => Ok(()),
+        }
+    })? / batch.len() as f64;
+
+    progress(Stage::Step("ledger blocks"));
+    let bench = LedgerBench::new(&keys, &blocks)?;
+    let mut block_ms = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let (mut ledger, _dir) = bench.fresh()?;
+        let t = Instant::now();
+        LedgerBench::apply_payments(&mut ledger, &blocks)?;
+        block_ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    block_ms.sort_by(f64::total_cmp);
+    let ledger_payments_per_s = n as f64 / (block_ms[block_ms.len() / 2] / 1e3);
+
+    progress(Stage::Step("audit decryption and scanning"));
+    let rsk = regulator();
+    let audits: Vec<_> = payments
+        .iter()
+        .filter_map(|t| match t {
+            Transaction::Payment(p) => Some(p.audit),
+            _ => None,
+        })
+        .collect();
+    let audit_ms = median_ms(samples, || {
+        match audits
+            .iter()
+            .all(|ct| AuditedPayment::decrypt(&rsk, ct).is_some())
+        {
+            true => Ok(()),
+            false => Err(BenchError::Workload(
+                "an audit record did not decrypt".into(),
+            )),
+        }
+    })?;
+    let outputs: Vec<LedgerOutput> = payments
+        .iter()
+        .filter_map(|t| match t {
+            Transaction::Payment(p) => Some(p),
+            _ => None,
+        })
+        .flat_map(|p| p.output_commitments.into_iter().zip(p.deliveries.clone()))
+        .enumerate()
+        .map(|(pos, (cm, delivery))| LedgerOutput {
+            pos: pos as u64,
+            cm,
+            delivery,
+        })
+        .collect();
+    // A wallet that owns none of the outputs: every trial decryption fails, the common case.
+    let stranger = WalletKeys::from_seed([5; 32]);
+    let scan_ms = median_ms(samples, || {
+        Wallet::new(stranger.clone())
+            .scan(&outputs, &mut |_| {})
+            .map(drop)
+            .map_err(|e| BenchError::Workload(e.to_string()))
+    })?;
+
+    Ok(Report {
+        payment_constraints,
+        grant_constraints,
+        access_constraints,
+        revoke_constraints,
+        payment_prove_ms,
+        grant_prove_ms,
+        access_prove_ms,
+        decode_ms,
+        verify_ms,
+        batch64_verify_ms_per_proof,
+        ledger_payments_per_s,
+        ledger_block_txs: n,
+        audit_records_per_s: audits.len() as f64 / (audit_ms / 1e3),
+        scan_outputs_per_s: outputs.len() as f64 / (scan_ms / 1e3),
+        proof_bytes: payments[0].proof().compressed_size(),
+        payment_pk_bytes: keys.payment_pk_bytes,
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
+        profile: if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        target_features: target_features(),
+        samples,
+    })
+}
+
+/// One unproven payment (a private transfer from a funded wallet is what the workload holds;
+/// a deposit proves the same statement), one grant and one access against it.
+fn consent_and_payment(
+    rng: &mut ChaCha20Rng,
+) -> Result<(UnprovenTx, UnprovenTx, UnprovenTx), BenchError> {
+    let rpk = regulator().public_key();
+    let minter = Wallet::new(WalletKeys::from_seed([6; 32]));
+    let to = WalletKeys::from_seed([7; 32]).address();
+    let req = PaymentRequest {
+        asset: label_to_field("USD"),
+        to: vec![(to, 100)],
+        deposit: 100,
+        withdraw: 0,
+        fee: 0,
+        destination: vec![],
+        memo: vec![],
+        rpk,
+    };
+    let payment = build_payment(&minter, &req, &[minter.anchor()], rng)?;
+    let owner = WalletKeys::from_seed([8; 32]);
+    let inst = WalletKeys::from_seed([10; 32]);
+    let greq = GrantRequest {
+        institution: inst.address(),
+        dataset: label_to_field("bank-statements"),
+        purpose: label_to_field("credit-check"),
+        expiry: 10_000,
+        memo: vec![],
+        rpk,
+    };
+    let (grant_tx, grant) = build_grant(&owner, &greq, rng)?;
+    let mut tree = merkle::MerkleTree::new(merkle::TreeKind::GRANTS);
+    let pos = tree
+        .append(grant.commitment())
+        .map_err(|e| BenchError::Workload(e.to_string()))?;
+    let access = build_access(&inst, &grant, &tree, pos, 5_000, b"bench", rpk, rng)?;
+    Ok((payment, grant_tx, access))
+}
