@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod fixed_base;
 pub mod params;
 #[cfg(feature = "test-utils")]
 pub mod testing;

@@ -22,6 +22,7 @@
 //! A failing batch is bisected (halves re-checked with fresh `z`, singles verified alone), so
 //! verdicts are exactly those of [`VerifyingKeys::verify`].
 
+use crate::fixed_base::FixedBaseTable;
 use crate::tx::{IssuerSignature, Transaction, TxKind};
 use crate::wire::DecodeError;
 use ark_bls12_381::{Bls12_381, Fr, G1Affine, G1Projective};
@@ -106,10 +107,32 @@ pub fn public_input_count(kind: TxKind) -> usize {
 /// One prepared verifying key per circuit.
 #[derive(Clone, Debug)]
 pub struct VerifyingKeys {
-    payment: PreparedVerifyingKey<Bls12_381>,
-    grant: PreparedVerifyingKey<Bls12_381>,
-    access: PreparedVerifyingKey<Bls12_381>,
-    revoke: PreparedVerifyingKey<Bls12_381>,
+    payment: Key,
+    grant: Key,
+    access: Key,
+    revoke: Key,
+}
+
+/// One circuit's prepared key and the fixed-base tables of its input bases.
+#[derive(Clone, Debug)]
+struct Key {
+    kind: TxKind,
+    pvk: PreparedVerifyingKey<Bls12_381>,
+    inputs: FixedBaseTable,
+}
+
+impl Key {
+    /// `c₀ Γ₀ + Σⱼ cⱼ₊₁ Γⱼ₊₁`: `c = (1, x)` prepares one statement's inputs, `c = (Σ zᵢ, Σ zᵢ xᵢ)`
+    /// a batch's.
+    fn combine_inputs(&self, coefficients: &[Fr]) -> Result<G1Projective, VerifyError> {
+        self.inputs
+            .msm(coefficients)
+            .ok_or_else(|| VerifyError::InputCount {
+                kind: self.kind,
+                expected: self.inputs.len().saturating_sub(1),
+                found: coefficients.len().saturating_sub(1),
+            })
+    }
 }
 
 impl VerifyingKeys {
@@ -131,6 +154,10 @@ impl VerifyingKeys {
 
     /// The prepared key of one circuit.
     pub fn prepared(&self, kind: TxKind) -> &PreparedVerifyingKey<Bls12_381> {
+        &self.key(kind).pvk
+    }
+
+    fn key(&self, kind: TxKind) -> &Key {
         match kind {
             TxKind::Payment => &self.payment,
             TxKind::Grant => &self.grant,
@@ -163,7 +190,7 @@ impl VerifyingKeys {
     pub fn verify(&self, tx: &Transaction) -> Result<(), VerifyError> {
         Self::check_stateless(tx)?;
         let kind = tx.kind();
-        verify_proof(kind, self.prepared(kind), tx.proof(), &tx.public_inputs())
+        verify_proof(self.key(kind), tx.proof(), &tx.public_inputs())
     }
 
     /// Verifies many transactions, one batch check per circuit (see the module doc). The
@@ -206,8 +233,7 @@ impl VerifyingKeys {
         }
         for (kind, entries) in groups {
             let mut batch = Batch {
-                kind,
-                pvk: self.prepared(kind),
+                key: self.key(kind),
                 z: batch_transcript(kind, &entries, rng),
             };
             batch.settle(&entries, false, &mut verdicts);
@@ -216,10 +242,7 @@ impl VerifyingKeys {
     }
 }
 
-fn prepare(
-    kind: TxKind,
-    vk: &VerifyingKey<Bls12_381>,
-) -> Result<PreparedVerifyingKey<Bls12_381>, VerifyError> {
+fn prepare(kind: TxKind, vk: &VerifyingKey<Bls12_381>) -> Result<Key, VerifyError> {
     let expected = public_input_count(kind) + 1;
     let found = vk.gamma_abc_g1.len();
     if found != expected {
@@ -229,7 +252,11 @@ fn prepare(
             found,
         });
     }
-    Ok(ark_groth16::prepare_verifying_key(vk))
+    Ok(Key {
+        kind,
+        pvk: ark_groth16::prepare_verifying_key(vk),
+        inputs: FixedBaseTable::new(&vk.gamma_abc_g1),
+    })
 }
 
 /// `verify_strict`: refuses small-order keys and non-canonical signatures, so every validator
@@ -242,32 +269,13 @@ fn check_issuer_signature(sig: &IssuerSignature, id: &[u8; 32]) -> Result<(), Ve
         .map_err(|_| VerifyError::BadSignature)
 }
 
-/// `c₀ Γ₀ + Σⱼ cⱼ₊₁ Γⱼ₊₁` as one MSM: `c = (1, x)` prepares one statement's inputs,
-/// `c = (Σ zᵢ, Σ zᵢ xᵢ)` a batch's.
-fn combine_inputs(
-    kind: TxKind,
-    pvk: &PreparedVerifyingKey<Bls12_381>,
-    coefficients: &[Fr],
-) -> Result<G1Projective, VerifyError> {
-    let bases = &pvk.vk.gamma_abc_g1;
-    G1Projective::msm(bases, coefficients).map_err(|_| VerifyError::InputCount {
-        kind,
-        expected: bases.len().saturating_sub(1),
-        found: coefficients.len().saturating_sub(1),
-    })
-}
-
 /// `e(A, B) · e(IC, −γ) · e(C, −δ) = e(α, β)`: one Groth16 verification with prepared inputs.
-fn verify_proof(
-    kind: TxKind,
-    pvk: &PreparedVerifyingKey<Bls12_381>,
-    proof: &Proof<Bls12_381>,
-    inputs: &[Fr],
-) -> Result<(), VerifyError> {
+fn verify_proof(key: &Key, proof: &Proof<Bls12_381>, inputs: &[Fr]) -> Result<(), VerifyError> {
+    let pvk = &key.pvk;
     let mut coefficients = Vec::with_capacity(inputs.len() + 1);
     coefficients.push(Fr::from(1u64));
     coefficients.extend_from_slice(inputs);
-    let ic = combine_inputs(kind, pvk, &coefficients)?;
+    let ic = key.combine_inputs(&coefficients)?;
     let ml = Bls12_381::multi_miller_loop(
         [proof.a, ic.into_affine(), proof.c],
         [
@@ -278,7 +286,7 @@ fn verify_proof(
     );
     match Bls12_381::final_exponentiation(ml) {
         Some(out) if out.0 == pvk.alpha_g1_beta_g2 => Ok(()),
-        _ => Err(VerifyError::ProofRejected { kind }),
+        _ => Err(VerifyError::ProofRejected { kind: key.kind }),
     }
 }
 
@@ -321,8 +329,7 @@ fn batch_transcript<R: RngCore + CryptoRng>(
 
 /// One circuit's batch being settled.
 struct Batch<'a> {
-    kind: TxKind,
-    pvk: &'a PreparedVerifyingKey<Bls12_381>,
+    key: &'a Key,
     z: Transcript,
 }
 
@@ -369,7 +376,7 @@ impl Batch<'_> {
 
     /// Verifies one entry alone and records its verdict; true if it holds.
     fn single(&self, e: &Entry, verdicts: &mut [Result<(), VerifyError>]) -> bool {
-        let verdict = verify_proof(self.kind, self.pvk, e.proof, &e.inputs);
+        let verdict = verify_proof(self.key, e.proof, &e.inputs);
         let holds = verdict.is_ok();
         if let Some(v) = verdicts.get_mut(e.index) {
             *v = verdict;
@@ -380,7 +387,8 @@ impl Batch<'_> {
     /// The random linear combination check of the module doc over `entries`.
     fn holds(&mut self, entries: &[Entry]) -> bool {
         let z: Vec<Fr> = entries.iter().map(|_| self.next_z()).collect();
-        let mut coefficients = vec![Fr::zero(); self.pvk.vk.gamma_abc_g1.len()];
+        let pvk = &self.key.pvk;
+        let mut coefficients = vec![Fr::zero(); pvk.vk.gamma_abc_g1.len()];
         for (zi, e) in z.iter().zip(entries) {
             if e.inputs.len() + 1 != coefficients.len() {
                 return false;
@@ -391,7 +399,7 @@ impl Batch<'_> {
                 *c += *zi * x;
             }
         }
-        let Ok(ic) = combine_inputs(self.kind, self.pvk, &coefficients) else {
+        let Ok(ic) = self.key.combine_inputs(&coefficients) else {
             return false;
         };
         let cs: Vec<G1Affine> = entries.iter().map(|e| e.proof.c).collect();
@@ -405,12 +413,12 @@ impl Batch<'_> {
         let mut g1 = G1Projective::normalize_batch(&za);
         g1.push(ic.into_affine());
         g1.push(c_sum.into_affine());
-        let g2 = entries.iter().map(|e| e.b.clone()).chain([
-            self.pvk.gamma_g2_neg_pc.clone(),
-            self.pvk.delta_g2_neg_pc.clone(),
-        ]);
+        let g2 = entries
+            .iter()
+            .map(|e| e.b.clone())
+            .chain([pvk.gamma_g2_neg_pc.clone(), pvk.delta_g2_neg_pc.clone()]);
         let z_sum: Fr = z.iter().sum();
-        let rhs = PairingOutput::<Bls12_381>(self.pvk.alpha_g1_beta_g2) * z_sum;
+        let rhs = PairingOutput::<Bls12_381>(pvk.alpha_g1_beta_g2) * z_sum;
         Bls12_381::final_exponentiation(Bls12_381::multi_miller_loop(g1, g2))
             .is_some_and(|lhs| lhs == rhs)
     }
@@ -420,7 +428,7 @@ impl Batch<'_> {
 mod tests {
     use super::*;
     use ark_bls12_381::{G1Projective, G2Projective};
-    use ark_ec::PrimeGroup;
+    use ark_ec::{AffineRepr, PrimeGroup};
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
 
@@ -437,13 +445,12 @@ mod tests {
             &entries,
             &mut ChaCha20Rng::seed_from_u64(seed),
         );
-        let pvk = ark_groth16::prepare_verifying_key(&VerifyingKey::<Bls12_381>::default());
-        Batch {
-            kind: TxKind::Revoke,
-            pvk: &pvk,
-            z,
-        }
-        .next_z()
+        let vk = VerifyingKey::<Bls12_381> {
+            gamma_abc_g1: vec![G1Affine::generator(); public_input_count(TxKind::Revoke) + 1],
+            ..VerifyingKey::default()
+        };
+        let key = prepare(TxKind::Revoke, &vk).unwrap_or_else(|e| panic!("{e}"));
+        Batch { key: &key, z }.next_z()
     }
 
     /// The batch scalars depend on the proofs, the inputs and the verifier's own randomness.
