@@ -2,61 +2,30 @@
 //!
 //! `cargo bench -p zkreg-benches --bench prove`
 
-use ark_serialize::CanonicalSerialize;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkreg_circuits::{labels::label_to_field, payment::AuditedPayment};
-use zkreg_prover::{
-    builder::{
-        build_access, build_grant, build_payment, build_revoke, GrantRequest, PaymentRequest,
-    },
-    keys::{regulator_from_seed, WalletKeys},
-    params::{ProvingKeys, SetupMode},
-    prove::Prover,
-    wallet::{LedgerOutput, Wallet},
-};
+use zkreg_benches::workload::{regulator, Keys, SampleTxs};
+use zkreg_circuits::payment::AuditedPayment;
+use zkreg_prover::wallet::{LedgerOutput, Wallet};
 use zkreg_verifier::Transaction;
 
 fn benches(c: &mut Criterion) {
-    let (pks, _) = ProvingKeys::generate(SetupMode::DevSeed(1)).expect("setup");
-    let mut bytes = Vec::new();
-    let _ = pks.payment.serialize_compressed(&mut bytes);
-    eprintln!("payment proving key: {} bytes (compressed)", bytes.len());
-    let prover = Prover::new(pks);
+    let keys = Keys::dev().expect("setup");
+    eprintln!(
+        "payment proving key: {} bytes (compressed)",
+        keys.payment_pk_bytes
+    );
+    let prover = &keys.prover;
     let mut r = ChaCha20Rng::seed_from_u64(1);
-    let rsk = regulator_from_seed(&[9; 32]);
-    let rpk = rsk.public_key();
-    let usd = label_to_field("USD");
-    let issuer = Wallet::new(WalletKeys::random(&mut r));
-    let alice = Wallet::new(WalletKeys::random(&mut r));
-    let req = PaymentRequest {
-        asset: usd,
-        to: vec![(alice.keys.address(), 100)],
-        deposit: 100,
-        withdraw: 0,
-        fee: 0,
-        destination: vec![],
-        memo: vec![],
-        rpk,
-    };
-    let payment = build_payment(&issuer, &req, &[issuer.anchor()], &mut r).expect("build");
-    let owner = WalletKeys::random(&mut r);
-    let inst = WalletKeys::random(&mut r);
-    let greq = GrantRequest {
-        institution: inst.address(),
-        dataset: label_to_field("d"),
-        purpose: label_to_field("p"),
-        expiry: 10,
-        memo: vec![],
-        rpk,
-    };
-    let (grant_tx, grant) = build_grant(&owner, &greq, &mut r).expect("grant");
-    let mut tree =
-        zkreg_circuits::merkle::MerkleTree::new(zkreg_circuits::merkle::TreeKind::GRANTS);
-    let pos = tree.append(grant.commitment()).expect("room");
-    let access = build_access(&inst, &grant, &tree, pos, 5, b"n", rpk, &mut r).expect("access");
-    let revoke = build_revoke(&owner, &grant, pos, b"").expect("revoke");
+    let rsk = regulator();
+    let SampleTxs {
+        payment,
+        grant: grant_tx,
+        access,
+        revoke,
+        recipient,
+    } = SampleTxs::build(&mut r).expect("sample transactions");
 
     let mut g = c.benchmark_group("prove");
     g.sample_size(10);
@@ -91,7 +60,7 @@ fn benches(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("scan_200_outputs", |b| {
         b.iter(|| {
-            let mut w = Wallet::new(alice.keys.clone());
+            let mut w = Wallet::new(recipient.clone());
             w.scan(&outputs, &mut |_| {}).expect("scan")
         })
     });

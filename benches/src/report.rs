@@ -2,7 +2,7 @@
 //! each time (medians over several runs, on dev parameters and the cached ledger workload).
 
 use crate::{
-    workload::{regulator, Keys, LedgerBench, PaymentBlocks},
+    workload::{ledger_outputs, regulator, Keys, LedgerBench, PaymentBlocks, SampleTxs},
     BenchError,
 };
 use ark_serialize::CanonicalSerialize;
@@ -11,13 +11,12 @@ use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::{path::PathBuf, time::Instant};
-use zkreg_circuits::{labels::label_to_field, merkle, payment::AuditedPayment};
+use zkreg_circuits::payment::AuditedPayment;
 use zkreg_prover::{
-    builder::{build_access, build_grant, build_payment, GrantRequest, PaymentRequest},
     keys::WalletKeys,
     params::circuit_shape,
     prove::{ProveEvent, UnprovenTx},
-    wallet::{LedgerOutput, Wallet},
+    wallet::Wallet,
 };
 use zkreg_verifier::{params::Circuit, Transaction, VerifyingKeys};
 
@@ -178,7 +177,8 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
 
     progress(Stage::Step("proving"));
     let mut rng = ChaCha20Rng::seed_from_u64(11);
-    let (payment_tx, grant_tx, access_tx) = consent_and_payment(&mut rng)?;
+    let sample = SampleTxs::build(&mut rng)?;
+    let (payment_tx, grant_tx, access_tx) = (&sample.payment, &sample.grant, &sample.access);
     let mut prove_ms = |u: &UnprovenTx| {
         median_ms(samples, || {
             keys.prover
@@ -187,9 +187,9 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
                 .map_err(|e| BenchError::Workload(e.to_string()))
         })
     };
-    let payment_prove_ms = prove_ms(&payment_tx)?;
-    let grant_prove_ms = prove_ms(&grant_tx)?;
-    let access_prove_ms = prove_ms(&access_tx)?;
+    let payment_prove_ms = prove_ms(payment_tx)?;
+    let grant_prove_ms = prove_ms(grant_tx)?;
+    let access_prove_ms = prove_ms(access_tx)?;
 
     progress(Stage::Step("verifying"));
     let [p, g, a, r] = &keys.vks;
@@ -245,20 +245,7 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
             )),
         }
     })?;
-    let outputs: Vec<LedgerOutput> = payments
-        .iter()
-        .filter_map(|t| match t {
-            Transaction::Payment(p) => Some(p),
-            _ => None,
-        })
-        .flat_map(|p| p.output_commitments.into_iter().zip(p.deliveries.clone()))
-        .enumerate()
-        .map(|(pos, (cm, delivery))| LedgerOutput {
-            pos: pos as u64,
-            cm,
-            delivery,
-        })
-        .collect();
+    let outputs = ledger_outputs(&payments);
     // A wallet that owns none of the outputs: every trial decryption fails, the common case.
     let stranger = WalletKeys::from_seed([5; 32]);
     let scan_ms = median_ms(samples, || {
@@ -294,42 +281,4 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
         target_features: target_features(),
         samples,
     })
-}
-
-/// One unproven payment (a private transfer from a funded wallet is what the workload holds;
-/// a deposit proves the same statement), one grant and one access against it.
-fn consent_and_payment(
-    rng: &mut ChaCha20Rng,
-) -> Result<(UnprovenTx, UnprovenTx, UnprovenTx), BenchError> {
-    let rpk = regulator().public_key();
-    let minter = Wallet::new(WalletKeys::from_seed([6; 32]));
-    let to = WalletKeys::from_seed([7; 32]).address();
-    let req = PaymentRequest {
-        asset: label_to_field("USD"),
-        to: vec![(to, 100)],
-        deposit: 100,
-        withdraw: 0,
-        fee: 0,
-        destination: vec![],
-        memo: vec![],
-        rpk,
-    };
-    let payment = build_payment(&minter, &req, &[minter.anchor()], rng)?;
-    let owner = WalletKeys::from_seed([8; 32]);
-    let inst = WalletKeys::from_seed([10; 32]);
-    let greq = GrantRequest {
-        institution: inst.address(),
-        dataset: label_to_field("bank-statements"),
-        purpose: label_to_field("credit-check"),
-        expiry: 10_000,
-        memo: vec![],
-        rpk,
-    };
-    let (grant_tx, grant) = build_grant(&owner, &greq, rng)?;
-    let mut tree = merkle::MerkleTree::new(merkle::TreeKind::GRANTS);
-    let pos = tree
-        .append(grant.commitment())
-        .map_err(|e| BenchError::Workload(e.to_string()))?;
-    let access = build_access(&inst, &grant, &tree, pos, 5_000, b"bench", rpk, rng)?;
-    Ok((payment, grant_tx, access))
 }

@@ -14,13 +14,19 @@ use ark_serialize::CanonicalSerialize;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::path::{Path, PathBuf};
-use zkreg_circuits::{audit::RegulatorSecretKey, labels::label_to_field};
+use zkreg_circuits::{
+    audit::RegulatorSecretKey,
+    labels::label_to_field,
+    merkle::{MerkleTree, TreeKind},
+};
 use zkreg_ledger::{
     genesis::{IssuerEntry, RegulatorKeyEntry},
     BlockSummary, ChainConfig, Genesis, Ledger,
 };
 use zkreg_prover::{
-    builder::{build_payment, PaymentRequest},
+    builder::{
+        build_access, build_grant, build_payment, build_revoke, GrantRequest, PaymentRequest,
+    },
     keys::{point_to_hex, regulator_from_seed, WalletKeys},
     params::{ProvingKeys, SetupMode},
     prove::{ProveEvent, Prover, UnprovenTx},
@@ -146,20 +152,8 @@ impl PaymentBlocks {
             unproven.push(u);
         }
         // The sender learns its notes from the funding block, as a wallet would after sync.
-        let outputs: Vec<LedgerOutput> = unproven
-            .iter()
-            .filter_map(|u| match u.preview() {
-                Transaction::Payment(p) => Some(p),
-                _ => None,
-            })
-            .flat_map(|p| p.output_commitments.into_iter().zip(p.deliveries.clone()))
-            .enumerate()
-            .map(|(pos, (cm, delivery))| LedgerOutput {
-                pos: pos as u64,
-                cm,
-                delivery,
-            })
-            .collect();
+        let funding: Vec<Transaction> = unproven.iter().map(|u| u.preview().clone()).collect();
+        let outputs = ledger_outputs(&funding);
         sender
             .scan(&outputs, &mut |_| {})
             .map_err(|e| BenchError::Workload(e.to_string()))?;
@@ -253,6 +247,82 @@ impl PaymentBlocks {
         let funding = blocks.pop()?;
         rest.is_empty()
             .then_some(PaymentBlocks { funding, payments })
+    }
+}
+
+/// The outputs of `txs` as the ledger lists them, numbered from position 0 in block order.
+pub fn ledger_outputs(txs: &[Transaction]) -> Vec<LedgerOutput> {
+    txs.iter()
+        .filter_map(|t| match t {
+            Transaction::Payment(p) => Some(p),
+            _ => None,
+        })
+        .flat_map(|p| p.output_commitments.into_iter().zip(p.deliveries.clone()))
+        .enumerate()
+        .map(|(pos, (cm, delivery))| LedgerOutput {
+            pos: pos as u64,
+            cm,
+            delivery,
+        })
+        .collect()
+}
+
+/// One unproven transaction of each kind, for proving benchmarks: a deposit (it proves the same
+/// statement as a private transfer), a grant, an access with it and its revocation.
+pub struct SampleTxs {
+    /// A deposit of 100 USD to [`SampleTxs::recipient`].
+    pub payment: UnprovenTx,
+    /// A grant.
+    pub grant: UnprovenTx,
+    /// An access under that grant.
+    pub access: UnprovenTx,
+    /// The grant's revocation.
+    pub revoke: UnprovenTx,
+    /// The payment's recipient (scanning benchmarks).
+    pub recipient: WalletKeys,
+}
+
+impl SampleTxs {
+    /// Builds them with the benchmark regulator key.
+    pub fn build(rng: &mut ChaCha20Rng) -> Result<Self, BenchError> {
+        let rpk = regulator().public_key();
+        let minter = Wallet::new(WalletKeys::from_seed([6; 32]));
+        let recipient = WalletKeys::from_seed([7; 32]);
+        let req = PaymentRequest {
+            asset: label_to_field("USD"),
+            to: vec![(recipient.address(), 100)],
+            deposit: 100,
+            withdraw: 0,
+            fee: 0,
+            destination: vec![],
+            memo: vec![],
+            rpk,
+        };
+        let payment = build_payment(&minter, &req, &[minter.anchor()], rng)?;
+        let owner = WalletKeys::from_seed([8; 32]);
+        let inst = WalletKeys::from_seed([10; 32]);
+        let greq = GrantRequest {
+            institution: inst.address(),
+            dataset: label_to_field("bank-statements"),
+            purpose: label_to_field("credit-check"),
+            expiry: 10_000,
+            memo: vec![],
+            rpk,
+        };
+        let (grant_tx, grant) = build_grant(&owner, &greq, rng)?;
+        let mut tree = MerkleTree::new(TreeKind::GRANTS);
+        let pos = tree
+            .append(grant.commitment())
+            .map_err(|e| BenchError::Workload(e.to_string()))?;
+        let access = build_access(&inst, &grant, &tree, pos, 5_000, b"bench", rpk, rng)?;
+        let revoke = build_revoke(&owner, &grant, pos, b"")?;
+        Ok(SampleTxs {
+            payment,
+            grant: grant_tx,
+            access,
+            revoke,
+            recipient,
+        })
     }
 }
 

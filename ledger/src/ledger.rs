@@ -101,6 +101,7 @@ pub struct BlockSummary {
 /// A block that passed every check against the current state, ready to [`Ledger::commit`].
 pub struct VerifiedBlock {
     batch: WriteBatch,
+    tx_ids: Vec<TxId>,
     tip: Tip,
     notes: TreeUpdate,
     grants: TreeUpdate,
@@ -111,6 +112,11 @@ impl VerifiedBlock {
     /// What the block will do.
     pub fn summary(&self) -> &BlockSummary {
         &self.summary
+    }
+
+    /// The ids of its transactions, in block order.
+    pub fn tx_ids(&self) -> &[TxId] {
+        &self.tx_ids
     }
 }
 
@@ -270,10 +276,11 @@ impl Ledger {
             block_time.max(self.cache.tip.time),
             &[tx.to_vec()],
         )?;
-        drop(block);
-        Transaction::decode(tx)
-            .map(|t| t.id())
-            .map_err(|e| reject(0, None, Rule::Decode(e.to_string())))
+        block
+            .tx_ids
+            .first()
+            .copied()
+            .ok_or_else(|| reject(0, None, Rule::Decode("empty block".into())))
     }
 
     /// Verifies and applies a block atomically (one synced `WriteBatch`).
@@ -569,6 +576,7 @@ impl Ledger {
         };
         Ok(VerifiedBlock {
             batch,
+            tx_ids: ids,
             tip,
             notes,
             grants,
