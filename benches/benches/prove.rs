@@ -25,7 +25,7 @@ fn benches(c: &mut Criterion) {
         access,
         revoke,
         recipient,
-    } = SampleTxs::build(&mut r).expect("sample transactions");
+    } = SampleTxs::build(&[0; 32], &mut r).expect("sample transactions");
 
     let mut g = c.benchmark_group("prove");
     g.sample_size(10);

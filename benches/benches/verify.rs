@@ -41,6 +41,7 @@ fn bench_verify(c: &mut Criterion) {
     let (pk, vk) = Groth16::<Bls12_381>::circuit_specific_setup(PaymentCircuit::blank(), &mut rng)
         .unwrap_or_else(|e| panic!("setup: {e}"));
     let keys = VerifyingKeys::new(
+        zkreg_verifier::testing::TEST_CHAIN,
         &vk,
         &placeholder(&vk, grant::layout::LEN),
         &placeholder(&vk, access::layout::LEN),

@@ -177,7 +177,8 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
 
     progress(Stage::Step("proving"));
     let mut rng = ChaCha20Rng::seed_from_u64(11);
-    let sample = SampleTxs::build(&mut rng)?;
+    let chain = keys.genesis()?.hash;
+    let sample = SampleTxs::build(&chain, &mut rng)?;
     let (payment_tx, grant_tx, access_tx) = (&sample.payment, &sample.grant, &sample.access);
     let mut prove_ms = |u: &UnprovenTx| {
         median_ms(samples, || {
@@ -193,7 +194,8 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
 
     progress(Stage::Step("verifying"));
     let [p, g, a, r] = &keys.vks;
-    let vks = VerifyingKeys::new(p, g, a, r).map_err(|e| BenchError::Setup(e.to_string()))?;
+    let vks =
+        VerifyingKeys::new(chain, p, g, a, r).map_err(|e| BenchError::Setup(e.to_string()))?;
     let reps = 20 * samples;
     let decode_ms = median_ms(reps, || {
         Transaction::decode(&blocks.payments[0])

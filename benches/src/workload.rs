@@ -34,7 +34,7 @@ use zkreg_prover::{
 };
 use zkreg_verifier::{
     params::{blake2b_256_hex, Circuit},
-    Transaction,
+    ChainId, Transaction,
 };
 
 /// Dev-parameter seed of every benchmark (public: these keys are insecure by construction).
@@ -87,24 +87,21 @@ impl Keys {
 
     /// The benchmark chain: this regulator and issuer, these keys, dev keys allowed.
     pub fn genesis(&self) -> Result<ChainConfig, BenchError> {
-        let g = Genesis {
-            chain_id: "zkreg-bench".into(),
-            regulator_keys: vec![RegulatorKeyEntry {
+        let mut g = Genesis::new(
+            "zkreg-bench",
+            vec![RegulatorKeyEntry {
                 from_height: 0,
                 rpk: point_to_hex(&regulator().public_key()),
             }],
-            issuers: vec![IssuerEntry {
+            vec![IssuerEntry {
                 asset: "USD".into(),
                 keys: vec![hex::encode(issuer().verifying_key().to_bytes())],
             }],
-            verifying_keys: self
-                .vk_hashes()
+            self.vk_hashes()
                 .map(|(c, h)| (c.name().to_string(), h))
                 .collect(),
-            anchor_window: 64,
-            time_tolerance: 600,
-            allow_insecure_keys: true,
-        };
+        );
+        g.allow_insecure_keys = true;
         ChainConfig::new(g).map_err(|e| BenchError::Setup(e.to_string()))
     }
 }
@@ -118,7 +115,8 @@ pub struct PaymentBlocks {
     pub payments: Vec<Vec<u8>>,
 }
 
-const CACHE_MAGIC: &[u8; 8] = b"zkrgwl01";
+/// Version 2: bindings and issuer signatures name the chain, so version-1 proofs are refused.
+const CACHE_MAGIC: &[u8; 8] = b"zkrgwl02";
 
 impl PaymentBlocks {
     /// Builds and proves the blocks for `n` payments (`n` even), reporting each proof.
@@ -130,6 +128,7 @@ impl PaymentBlocks {
         let mut rng = ChaCha20Rng::seed_from_u64(n as u64);
         let usd = label_to_field("USD");
         let rpk = regulator().public_key();
+        let chain = keys.genesis()?.hash;
         let mut sender = Wallet::new(WalletKeys::from_seed([1; 32]));
         let recipient = WalletKeys::from_seed([2; 32]).address();
         let minter = Wallet::new(WalletKeys::from_seed([4; 32]));
@@ -142,6 +141,7 @@ impl PaymentBlocks {
             destination: vec![],
             memo: vec![],
             rpk,
+            chain,
         };
         let me = sender.keys.address();
         let mut unproven: Vec<UnprovenTx> = Vec::with_capacity(n / 2 + n);
@@ -283,8 +283,8 @@ pub struct SampleTxs {
 }
 
 impl SampleTxs {
-    /// Builds them with the benchmark regulator key.
-    pub fn build(rng: &mut ChaCha20Rng) -> Result<Self, BenchError> {
+    /// Builds them with the benchmark regulator key, for `chain`.
+    pub fn build(chain: &ChainId, rng: &mut ChaCha20Rng) -> Result<Self, BenchError> {
         let rpk = regulator().public_key();
         let minter = Wallet::new(WalletKeys::from_seed([6; 32]));
         let recipient = WalletKeys::from_seed([7; 32]);
@@ -297,6 +297,7 @@ impl SampleTxs {
             destination: vec![],
             memo: vec![],
             rpk,
+            chain: *chain,
         };
         let payment = build_payment(&minter, &req, &[minter.anchor()], rng)?;
         let owner = WalletKeys::from_seed([8; 32]);
@@ -308,14 +309,15 @@ impl SampleTxs {
             expiry: 10_000,
             memo: vec![],
             rpk,
+            chain: *chain,
         };
         let (grant_tx, grant) = build_grant(&owner, &greq, rng)?;
         let mut tree = MerkleTree::new(TreeKind::GRANTS);
         let pos = tree
             .append(grant.commitment())
             .map_err(|e| BenchError::Workload(e.to_string()))?;
-        let access = build_access(&inst, &grant, &tree, pos, 5_000, b"bench", rpk, rng)?;
-        let revoke = build_revoke(&owner, &grant, pos, b"")?;
+        let access = build_access(chain, &inst, &grant, &tree, pos, 5_000, b"bench", rpk, rng)?;
+        let revoke = build_revoke(chain, &owner, &grant, pos, b"")?;
         Ok(SampleTxs {
             payment,
             grant: grant_tx,

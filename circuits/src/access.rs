@@ -7,12 +7,13 @@
 //! |---|---|
 //! | A1 | `g.inst_id = H(OWNER, sk_inst)` |
 //! | A2 | `gcm = H(GRANT, g)` is a leaf under `grant_root` (an emptied, revoked leaf is not) |
-//! | A3 | `expiry − now ∈ [0, 2^64)` (not expired) |
+//! | A3 | `now ∈ [0, 2^64)` and `expiry − now ∈ [0, 2^64)`: `now ≤ expiry` over the integers |
 //! | A4 | `tag = H(ACCESS, gsecret, binding)`; `binding` carries the data service's nonce |
 //! | A5 | the audit ct encrypts `(owner_id, inst_id, dataset, purpose, gcm, now)` to `RPK` |
 //!
-//! The ledger checks `now` against block time, that `grant_root` is a root taken after the latest
-//! revocation, and that `tag` was never seen.
+//! The ledger checks `block time ≤ now ≤ block time + tolerance` (so an access lands only while
+//! `block time ≤ expiry`), that `grant_root` is a root taken after the latest revocation, and
+//! that `tag` was never seen.
 
 #[cfg(feature = "r1cs")]
 pub mod constraints;

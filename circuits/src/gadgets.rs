@@ -62,3 +62,25 @@ pub fn alloc_inputs(
         })
         .collect()
 }
+
+/// Synthesises `circuit` with a tracing [`ConstraintLayer`] installed and returns
+/// `which_is_unsatisfied()`: the trace (namespace names) of the first unsatisfied constraint, or
+/// `None` if every constraint holds. Soundness tests assert the rule a witness breaks by name.
+///
+/// [`ConstraintLayer`]: ark_relations::gr1cs::trace::ConstraintLayer
+#[cfg(test)]
+pub(crate) fn first_unsatisfied<C: ark_relations::gr1cs::ConstraintSynthesizer<Fr>>(
+    circuit: C,
+) -> Option<String> {
+    use ark_relations::gr1cs::{trace::ConstraintLayer, ConstraintSystem};
+    use tracing_subscriber::layer::SubscriberExt;
+    let subscriber = tracing_subscriber::registry().with(ConstraintLayer::default());
+    tracing::subscriber::with_default(subscriber, || {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        circuit
+            .generate_constraints(cs.clone())
+            .unwrap_or_else(|e| panic!("synthesis: {e}"));
+        cs.which_is_unsatisfied()
+            .unwrap_or_else(|e| panic!("assigned: {e}"))
+    })
+}

@@ -11,7 +11,7 @@
 //! | 3 | `nf_i = H(NF, nk, cm_in_i, pos_i)` with `nk = H(NK, sk)` |
 //! | 4 | `cm_out_j = H(NOTE_CM, note_out_j)` |
 //! | 5 | one asset `a` for all notes; `(a − asset_pub)·(v_in_pub + v_out_pub + fee) = 0` |
-//! | 6 | note values in `[0, 2^64)` (public amounts are `u64` by type: see [`PaymentPublic`]) |
+//! | 6 | note values and the public amounts `v_in_pub, v_out_pub, fee` in `[0, 2^64)`, in-circuit |
 //! | 7 | `Σ value_in + v_in_pub = Σ value_out + v_out_pub + fee` |
 //! | 8 | audit ciphertext `R = r·G`, `S = r·RPK`, `c = m + k` over [`AuditedPayment`] |
 //! | 9 | `binding` (hash of every non-proof tx field) is a public input the proof commits to |
@@ -74,7 +74,7 @@ pub struct PaymentPublic {
     pub nullifiers: [Fr; 2],
     /// Commitments of the two outputs.
     pub output_commitments: [Fr; 2],
-    /// Public amount entering the shielded pool (deposit). `u64`, so rule 6 holds by type.
+    /// Public amount entering the shielded pool (deposit). Range-checked in-circuit too (rule 6).
     pub v_in_pub: u64,
     /// Public amount leaving the pool (withdrawal).
     pub v_out_pub: u64,

@@ -6,9 +6,10 @@
 //! |---|---|
 //! | R1 | `g.owner_id = H(OWNER, sk_owner)` |
 //! | R2 | `gcm = H(GRANT, g)` |
+//! | R3 | `pos ∈ [0, 2^64)` (in-circuit, so the statement holds for any field-element input) |
 //!
-//! The ledger checks that leaf `pos` holds `gcm`, then empties it: the grant root changes, and
-//! access proofs against earlier roots are refused.
+//! The ledger checks that leaf `pos` holds `gcm` (and that its `gcm → pos` index names `pos`),
+//! then empties it: the grant root changes, and access proofs against earlier roots are refused.
 
 #[cfg(feature = "r1cs")]
 pub mod constraints;

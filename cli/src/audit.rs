@@ -29,7 +29,7 @@ use zkreg_ledger::{
     Ledger,
 };
 use zkreg_prover::keys::{point_from_hex, point_to_hex};
-use zkreg_verifier::{Transaction, TxId};
+use zkreg_verifier::{Transaction, TxId, TxKind};
 
 /// Every column of an export, in CSV order. A record leaves the columns of other kinds empty.
 pub const COLUMNS: &[&str] = &[
@@ -115,6 +115,16 @@ fn origin(ledger: &Ledger, cm: &Fr, value: u64) -> Result<Value> {
     )
 }
 
+/// The kind of transaction an audit record belongs to.
+fn record_kind(payload: &AuditPayload) -> &'static str {
+    util::kind_name(match payload {
+        AuditPayload::Payment(_) => TxKind::Payment,
+        AuditPayload::Grant(..) => TxKind::Grant,
+        AuditPayload::Access(_) => TxKind::Access,
+        AuditPayload::Revoke { .. } => TxKind::Revoke,
+    })
+}
+
 /// Builds the row of `rec` from its decrypted plaintext (`None` for revocations).
 pub fn row(
     ledger: &Ledger,
@@ -131,6 +141,7 @@ pub fn row(
     put("height", json!(rec.height));
     put("index", json!(rec.index));
     put("tx_id", json!(id_hex(&rec.tx_id)));
+    put("kind", json!(record_kind(&rec.payload)));
     let bad = || {
         anyhow!(
             "record of tx {} does not decrypt to a well-formed plaintext (wrong regulator key?)",
@@ -142,7 +153,6 @@ pub fn row(
         (AuditPayload::Payment(_), Some(m)) => {
             let m: [Fr; PAYMENT_FIELDS] = m.try_into().map_err(|_| bad())?;
             let p = AuditedPayment::from_plaintext(&m).ok_or_else(bad)?;
-            put("kind", json!("payment"));
             put("asset", json!(l.name(&p.asset)));
             put("owner_in", json!(fr_hex(&p.owner_in)));
             for i in 0..2 {
@@ -173,7 +183,6 @@ pub fn row(
             if m.len() != 6 {
                 return Err(bad());
             }
-            put("kind", json!("grant"));
             put("owner_id", json!(fr_hex(&m[0])));
             put("inst_id", json!(fr_hex(&m[1])));
             put("dataset", json!(l.name(&m[2])));
@@ -186,7 +195,6 @@ pub fn row(
             if m.len() != 6 {
                 return Err(bad());
             }
-            put("kind", json!("access"));
             put("owner_id", json!(fr_hex(&m[0])));
             put("inst_id", json!(fr_hex(&m[1])));
             put("dataset", json!(l.name(&m[2])));
@@ -207,7 +215,6 @@ pub fn row(
             }
         }
         (AuditPayload::Revoke { pos, gcm }, None) => {
-            put("kind", json!("revoke"));
             put("grant_pos", json!(pos));
             let gcm = fr_hex(gcm);
             if let Some(g) = links.grants_by_gcm.get(&gcm) {
@@ -378,9 +385,16 @@ pub struct DisclosureFile {
 /// Format tag of disclosure files.
 pub const DISCLOSURE_FORMAT: &str = "zkreg-disclosure/1";
 
-/// Binds the proof to the transaction: its id and ciphertext.
-fn context(tx_id: &TxId, c: &[Fr]) -> Vec<u8> {
-    let mut out = tx_id.to_vec();
+/// Binds the proof to everything a disclosure asserts about where its ciphertext lives: the
+/// chain (genesis hash), height, kind, tx id and the ciphertext itself. A verifier recomputes it
+/// from the ledger, so a disclosure edited to claim another chain, height, kind or transaction
+/// fails the proof even before the field-by-field comparison.
+fn context(genesis: &[u8; 32], height: u64, kind: &str, tx_id: &TxId, c: &[Fr]) -> Vec<u8> {
+    let mut out = genesis.to_vec();
+    out.extend_from_slice(&height.to_be_bytes());
+    out.extend_from_slice(kind.as_bytes());
+    out.push(0);
+    out.extend_from_slice(tx_id);
     for x in c {
         out.extend_from_slice(fr_hex(x).as_bytes());
     }
@@ -421,18 +435,21 @@ pub fn disclose(
             id_hex(tx_id)
         );
     }
-    let (s, proof) = disclosure::prove(rsk, &r_point, &context(tx_id, &c), &mut OsRng);
     let links = Links::new(ledger, labels)?;
+    let kind = record_kind(&rec.payload).to_string();
+    let genesis = ledger.config().hash;
+    let ctx = context(&genesis, rec.height, &kind, tx_id, &c);
+    let (s, proof) = disclosure::prove(rsk, &r_point, &ctx, &mut OsRng);
     let plaintext = disclosure::decrypt_with_shared(&s, &c);
     let record = row(ledger, &links, &rec, Some(&plaintext))?;
     let (e, z) = proof.to_hex();
     Ok(DisclosureFile {
         format: DISCLOSURE_FORMAT.into(),
         chain_id: ledger.config().genesis.chain_id.clone(),
-        genesis: hex::encode(ledger.config().hash),
+        genesis: hex::encode(genesis),
         tx_id: id_hex(tx_id),
         height: rec.height,
-        kind: cell(record.get("kind")),
+        kind,
         rpk: point_to_hex(&rpk),
         r_point: point_to_hex(&r_point),
         shared_point: point_to_hex(&s),
@@ -461,7 +478,11 @@ fn value_matches(col: &str, claimed: &Value, actual: &Value) -> bool {
     false
 }
 
-/// Checks a disclosure against the local ledger, without any regulator key.
+/// Checks a disclosure against the local ledger, without any regulator key. Every top-level
+/// field is either re-derived from the ledger and compared (format, chain id, genesis, tx id,
+/// height, kind, RPK, R) or checked by the proof (shared point, challenge, response), and the
+/// proof's context covers genesis, height, kind, tx id and ciphertext; the record is compared
+/// field by field with the decryption. What a caller shows must come from the returned row.
 pub fn verify_disclosure(session: &mut Session, d: &DisclosureFile) -> Result<Row> {
     if d.format != DISCLOSURE_FORMAT {
         bail!("not a zkreg disclosure (format {:?})", d.format);
@@ -469,6 +490,13 @@ pub fn verify_disclosure(session: &mut Session, d: &DisclosureFile) -> Result<Ro
     let labels = home_labels(session, &[])?;
     let ledger = session.ledger()?;
     let cfg = ledger.config();
+    if d.chain_id != cfg.genesis.chain_id {
+        bail!(
+            "the disclosure names chain {:?}, this ledger is chain {:?}",
+            d.chain_id,
+            cfg.genesis.chain_id
+        );
+    }
     if d.genesis != hex::encode(cfg.hash) {
         bail!(
             "the disclosure is for chain {:?} (genesis {}), this ledger is {:?} (genesis {})",
@@ -490,6 +518,15 @@ pub fn verify_disclosure(session: &mut Session, d: &DisclosureFile) -> Result<Ro
     let Some((r_point, c)) = ciphertext(&rec.payload) else {
         bail!("a revocation has nothing to disclose");
     };
+    let links = Links::new(ledger, labels)?;
+    let kind = record_kind(&rec.payload);
+    if d.kind != kind {
+        bail!(
+            "the disclosure says kind {:?}, the ledger's tx {} is a {kind}",
+            d.kind,
+            util::short(&d.tx_id)
+        );
+    }
     if point_to_hex(&r_point) != d.r_point.trim() {
         bail!("the disclosure's R is not the ciphertext's R on the ledger");
     }
@@ -503,9 +540,8 @@ pub fn verify_disclosure(session: &mut Session, d: &DisclosureFile) -> Result<Ro
     let s = point_from_hex(&d.shared_point).map_err(|e| anyhow!("shared point: {e}"))?;
     let proof = DleqProof::from_hex(&d.proof_challenge, &d.proof_response)
         .map_err(|e| anyhow!("proof: {e}"))?;
-    disclosure::verify(&rpk, &r_point, &s, &context(&id, &c), &proof)
-        .map_err(|e| anyhow!("{e}"))?;
-    let links = Links::new(ledger, labels)?;
+    let ctx = context(&cfg.hash, rec.height, kind, &id, &c);
+    disclosure::verify(&rpk, &r_point, &s, &ctx, &proof).map_err(|e| anyhow!("{e}"))?;
     let plaintext = disclosure::decrypt_with_shared(&s, &c);
     let actual = row(ledger, &links, &rec, Some(&plaintext))?;
     for col in COLUMNS {
@@ -559,9 +595,12 @@ pub fn cmd_verify_disclosure(session: &mut Session, file: &Path) -> Result<()> {
     let d: DisclosureFile = serde_json::from_str(&text)
         .map_err(|e| anyhow!("{}: not a disclosure file: {e}", file.display()))?;
     let row = verify_disclosure(session, &d)?;
+    // Everything shown comes from the verified row (the ledger and the decryption), not the file.
     println!(
         "disclosure valid: {} tx {} at height {}",
-        d.kind, d.tx_id, d.height
+        cell(row.get("kind")),
+        cell(row.get("tx_id")),
+        cell(row.get("height"))
     );
     println!("  the shared point is proven to come from the genesis regulator key (Chaum–Pedersen), and every disclosed field equals the ledger ciphertext's decryption:");
     for col in COLUMNS {

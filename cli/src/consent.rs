@@ -325,6 +325,7 @@ pub fn approve(session: &mut Session, owner_name: &str, req: &ConsentRequest) ->
         expiry,
         memo: Vec::new(),
         rpk,
+        chain: session.chain()?,
     };
     let (u, g) = build_grant(&owner, &greq, &mut OsRng)
         .map_err(|e| anyhow!("cannot build the grant: {e}"))?;
@@ -537,6 +538,7 @@ pub fn access(
         );
     }
     let u = build_access(
+        &session.chain()?,
         &inst,
         &g,
         &tree,
@@ -596,7 +598,7 @@ pub fn revoke(session: &mut Session, owner_name: &str, which: &RevokeRef) -> Res
         bail!("the grant of request {} is already revoked", sg.request_id);
     }
     let st = ledger.status();
-    let u = build_revoke(&owner, &g, lg.pos, &[])
+    let u = build_revoke(&ledger.config().hash, &owner, &g, lg.pos, &[])
         .map_err(|e| anyhow!("cannot build the revocation: {e}"))?;
     let prover = session.prover()?;
     let (tx, prove_secs) = progress::prove(prover, u, &mut OsRng)?;

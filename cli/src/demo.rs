@@ -314,8 +314,9 @@ pub fn run(home_flag: Option<PathBuf>) -> Result<()> {
     let pos = (0..old_tree.len())
         .find(|p| old_tree.leaf(*p) == Some(g.gcm))
         .ok_or_else(|| anyhow!("internal: grant not in the old tree"))?;
+    let chain = d.s.chain()?;
     let u = build_access(
-        &lender, &grant, &old_tree, pos, now, b"nonce:3", rpk, &mut OsRng,
+        &chain, &lender, &grant, &old_tree, pos, now, b"nonce:3", rpk, &mut OsRng,
     )
     .map_err(|e| anyhow!("{e}"))?;
     let (stale, _) = progress::prove(d.s.prover()?, u, &mut OsRng)?;

@@ -269,6 +269,11 @@ impl Session {
         }
     }
 
+    /// The chain's identity (genesis hash): every proof's binding and issuer signature names it.
+    pub fn chain(&mut self) -> Result<zkreg_verifier::ChainId> {
+        Ok(self.ledger()?.config().hash)
+    }
+
     /// The regulator key in force for the next block.
     pub fn next_rpk(&mut self) -> Result<JubjubAffine> {
         let l = self.ledger()?;

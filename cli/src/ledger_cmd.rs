@@ -75,25 +75,25 @@ pub fn init(home: &Home, o: &InitOptions) -> Result<ChainConfig> {
                     home.params().display()
                 );
             }
-            let genesis = Genesis {
-                chain_id: o.chain_id.clone(),
-                regulator_keys: vec![RegulatorKeyEntry {
+            let mut genesis = Genesis::new(
+                o.chain_id.clone(),
+                vec![RegulatorKeyEntry {
                     from_height: 0,
                     rpk: point_to_hex(&rpk),
                 }],
-                issuers: issuers
+                issuers
                     .into_iter()
                     .map(|(asset, keys)| IssuerEntry { asset, keys })
                     .collect(),
-                verifying_keys: manifest
+                manifest
                     .verifying_key_hashes()
                     .into_iter()
                     .map(|(c, h)| (c.name().to_string(), h))
                     .collect(),
-                anchor_window: o.anchor_window,
-                time_tolerance: o.time_tolerance,
-                allow_insecure_keys: o.allow_insecure_keys,
-            };
+            );
+            genesis.anchor_window = o.anchor_window;
+            genesis.time_tolerance = o.time_tolerance;
+            genesis.allow_insecure_keys = o.allow_insecure_keys;
             serde_json::to_string_pretty(&genesis)?
         }
     };

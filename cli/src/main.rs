@@ -240,7 +240,9 @@ enum LedgerCmd {
         /// How many recent roots an anchor or grant root may be from.
         #[arg(long, default_value_t = 64)]
         anchor_window: u64,
-        /// Allowed distance (seconds) between an access's time and block time.
+        /// How far (seconds) an access's time may be ahead of block time; it may never be
+        /// behind, so no access lands after its grant's expiry. (Spam bounds such as
+        /// revocation_spacing take their defaults; set them in a --genesis file.)
         #[arg(long, default_value_t = 600)]
         time_tolerance: u64,
     },
@@ -734,7 +736,18 @@ fn verify_tx(home: &Home, path: &std::path::Path) -> Result<()> {
     let manifest = home.manifest()?;
     let (_, [p, g, a, r]) = zkreg_verifier::params::load_verifying_keys(&home.params(), true)
         .map_err(|e| anyhow!("{e}"))?;
-    let vks = zkreg_verifier::VerifyingKeys::new(&p, &g, &a, &r).map_err(|e| anyhow!("{e}"))?;
+    // Proofs and issuer signatures are bound to a chain: verify for this home's chain.
+    let genesis = std::fs::read_to_string(home.genesis()).map_err(|e| {
+        anyhow!(
+            "{}: {e} (verification needs this home's chain: run `zkreg ledger init` first)",
+            home.genesis().display()
+        )
+    })?;
+    let chain = zkreg_ledger::ChainConfig::from_json(&genesis)
+        .map_err(|e| anyhow!("{}: {e}", home.genesis().display()))?
+        .hash;
+    let vks =
+        zkreg_verifier::VerifyingKeys::new(chain, &p, &g, &a, &r).map_err(|e| anyhow!("{e}"))?;
     vks.verify(&tx)
         .map_err(|e| anyhow!("{}: invalid transaction: {e}", path.display()))?;
     println!(

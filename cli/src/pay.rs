@@ -99,6 +99,7 @@ pub fn build(session: &mut Session, keys: WalletKeys, a: &PayArgs, show: bool) -
         destination: a.destination.clone(),
         memo: Vec::new(),
         rpk,
+        chain: ledger.config().hash,
     };
     let mut u = build_payment(&wallet, &req, &ledger.accepted_anchors(), &mut OsRng)
         .map_err(|e| anyhow!("cannot build the payment: {e}"))?;

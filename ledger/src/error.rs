@@ -1,17 +1,21 @@
 //! Errors: a rejected transaction names itself and the rule it broke.
 
-use zkreg_verifier::TxId;
+use zkreg_verifier::{DecodeError, TxId, VerifyError};
 
-/// The rule a transaction or block broke.
+/// The rule a transaction or block broke. Each is checked in one place (`ledger.rs`,
+/// `BlockContext`); docs/PROTOCOL.md lists them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rule {
     /// The bytes are not a valid transaction encoding.
     #[error("malformed transaction: {0}")]
-    Decode(String),
-    /// Stateless verification failed (proof, signature, field rules).
+    Decode(DecodeError),
+    /// Stateless verification failed (proof, issuer signature, field rules), on this chain.
     #[error("verification failed: {0}")]
-    Verify(String),
-    /// The proof was made against verifying keys this chain does not accept.
+    Verify(VerifyError),
+    /// The transaction's id is already in state: a replay of an applied transaction.
+    #[error("transaction already on the ledger (replay)")]
+    TxReplayed,
+    /// The payment's anchor is not among the last `window` note-tree roots.
     #[error("the anchor is not among the last {window} note-tree roots")]
     UnknownAnchor {
         /// The anchor window.
@@ -35,15 +39,41 @@ pub enum Rule {
     /// The grant root is unknown, too old, or predates the latest revocation.
     #[error("grant root is unknown, outside the window, or older than the latest revocation")]
     StaleGrantRoot,
-    /// The access time is too far from block time.
-    #[error("access time {now} is more than {tolerance}s from block time {block_time}")]
-    TimeOutOfTolerance {
+    /// The access's `now` is not in `[block time, block time + tolerance]`. Since the proof
+    /// shows `now ≤ expiry`, this keeps an access from landing after its grant's expiry.
+    #[error(
+        "access time {now} is not within [{block_time}, {block_time} + {tolerance}] (block time)"
+    )]
+    AccessTime {
         /// Claimed time.
         now: u64,
         /// Block time.
         block_time: u64,
-        /// Allowed distance.
+        /// How far ahead of block time `now` may be.
         tolerance: u64,
+    },
+    /// A grant with this commitment is already on the ledger (or earlier in the block): the
+    /// same grant at a second position would survive the revocation of the first.
+    #[error("a grant with this commitment already exists")]
+    GrantExists,
+    /// The block already holds the most grants one block may append.
+    #[error("more than {max} grants in one block")]
+    TooManyGrants {
+        /// The genesis bound `max_grants_per_block`.
+        max: u64,
+    },
+    /// The block already holds the most revocations one block may carry.
+    #[error("more than {max} revocations in one block")]
+    TooManyRevocations {
+        /// The genesis bound `max_revocations_per_block`.
+        max: u64,
+    },
+    /// A revocation came fewer than `revocation_spacing` blocks after the previous block with
+    /// revocations (each such block makes outstanding access proofs stale).
+    #[error("revocations are spaced: the next block that may carry one is at height {next}")]
+    RevocationTooSoon {
+        /// The first height that may carry a revocation.
+        next: u64,
     },
     /// A revocation names a position that does not hold that grant (or it is already revoked).
     #[error("no such live grant at position {0}")]

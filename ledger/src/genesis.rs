@@ -39,6 +39,18 @@ fn default_tolerance() -> u64 {
     600
 }
 
+fn default_max_grants() -> u64 {
+    64
+}
+
+fn default_max_revocations() -> u64 {
+    16
+}
+
+fn default_revocation_spacing() -> u64 {
+    4
+}
+
 /// The genesis file (JSON).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Genesis {
@@ -53,12 +65,50 @@ pub struct Genesis {
     /// How many recent roots an anchor or grant root may be from (K).
     #[serde(default = "default_window")]
     pub anchor_window: u64,
-    /// Allowed distance in seconds between an access's `now` and block time.
+    /// How far (seconds) an access's `now` may be ahead of block time; it may never be behind,
+    /// so an access lands only while block time ≤ the grant's expiry.
     #[serde(default = "default_tolerance")]
     pub time_tolerance: u64,
+    /// Most grants one block may append: grants cost nothing at the ledger, so this bounds how
+    /// fast the grant tree (2^24 leaves) can be filled (docs/PROTOCOL.md, "Spam bounds").
+    #[serde(default = "default_max_grants")]
+    pub max_grants_per_block: u64,
+    /// Most revocations one block may carry.
+    #[serde(default = "default_max_revocations")]
+    pub max_revocations_per_block: u64,
+    /// Fewest blocks between two blocks that carry revocations. Every such block makes all
+    /// outstanding access proofs stale, so this guarantees an access proof at least this many
+    /// blocks of life; an honest revocation waits at most this many blocks minus one.
+    #[serde(default = "default_revocation_spacing")]
+    pub revocation_spacing: u64,
     /// Whether keys made with a public `--dev-seed` are accepted (default: no).
     #[serde(default)]
     pub allow_insecure_keys: bool,
+}
+
+impl Genesis {
+    /// A genesis with the default windows and bounds (anchor window 64, access tolerance 600 s,
+    /// 64 grants and 16 revocations per block, revocations 4 blocks apart) that refuses
+    /// insecure dev keys: the one constructor the CLI, tests and benches share.
+    pub fn new(
+        chain_id: impl Into<String>,
+        regulator_keys: Vec<RegulatorKeyEntry>,
+        issuers: Vec<IssuerEntry>,
+        verifying_keys: BTreeMap<String, String>,
+    ) -> Self {
+        Genesis {
+            chain_id: chain_id.into(),
+            regulator_keys,
+            issuers,
+            verifying_keys,
+            anchor_window: default_window(),
+            time_tolerance: default_tolerance(),
+            max_grants_per_block: default_max_grants(),
+            max_revocations_per_block: default_max_revocations(),
+            revocation_spacing: default_revocation_spacing(),
+            allow_insecure_keys: false,
+        }
+    }
 }
 
 /// A parsed, validated genesis.
@@ -80,8 +130,18 @@ impl ChainConfig {
     /// Validates a genesis: keys parse and are subgroup points, windows are positive.
     pub fn new(genesis: Genesis) -> Result<Self, LedgerError> {
         let bad = |m: String| LedgerError::Genesis(m);
-        if genesis.anchor_window == 0 {
-            return Err(bad("anchor_window must be at least 1".into()));
+        for (name, value) in [
+            ("anchor_window", genesis.anchor_window),
+            ("max_grants_per_block", genesis.max_grants_per_block),
+            (
+                "max_revocations_per_block",
+                genesis.max_revocations_per_block,
+            ),
+            ("revocation_spacing", genesis.revocation_spacing),
+        ] {
+            if value == 0 {
+                return Err(bad(format!("{name} must be at least 1")));
+            }
         }
         let mut regulator = Vec::new();
         for e in &genesis.regulator_keys {

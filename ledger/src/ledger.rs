@@ -15,10 +15,13 @@ use std::{
     collections::{HashSet, VecDeque},
     path::Path,
 };
-use zkreg_circuits::merkle::{MerkleTree, TreeKind, TreeUpdate, EMPTY_LEAF};
+use zkreg_circuits::{
+    ecc::JubjubAffine,
+    merkle::{MerkleTree, TreeKind, TreeUpdate, EMPTY_LEAF},
+};
 use zkreg_verifier::{
     params::{blake2b_256_hex, load_verifying_keys, Circuit},
-    Transaction, TxId, TxKind, VerifyingKeys,
+    AccessTx, GrantTx, PaymentTx, RevokeTx, Transaction, TxId, TxKind, VerifyingKeys,
 };
 
 /// Counters kept in state.
@@ -166,7 +169,8 @@ impl Ledger {
             }
         }
         let [p, g, a, r] = &vks;
-        let keys = VerifyingKeys::new(p, g, a, r).map_err(|e| LedgerError::Keys(e.to_string()))?;
+        let keys = VerifyingKeys::new(config.hash, p, g, a, r)
+            .map_err(|e| LedgerError::Keys(e.to_string()))?;
         let db = open(path)?;
         let meta = cf(&db, CF_META)?;
         match db.get_cf(meta, META_GENESIS)? {
@@ -270,7 +274,9 @@ impl Ledger {
     }
 
     /// Admission: would `tx` be accepted in the next block at `block_time`? Writes nothing.
-    pub fn check_tx(&self, tx: &[u8], block_time: u64) -> Result<TxId, Rejection> {
+    /// A refusal is [`LedgerError::Rejected`] naming the rule; a storage failure is
+    /// [`LedgerError::Db`], never a bad transaction.
+    pub fn check_tx(&self, tx: &[u8], block_time: u64) -> Result<TxId, LedgerError> {
         let block = self.verify_block(
             self.cache.tip.height + 1,
             block_time.max(self.cache.tip.time),
@@ -280,7 +286,7 @@ impl Ledger {
             .tx_ids
             .first()
             .copied()
-            .ok_or_else(|| reject(0, None, Rule::Decode("empty block".into())))
+            .ok_or_else(|| LedgerError::Corrupt("a one-transaction block verified empty".into()))
     }
 
     /// Verifies and applies a block atomically (one synced `WriteBatch`).
@@ -316,219 +322,403 @@ impl Ledger {
         Ok(block.summary)
     }
 
-    /// Decodes, verifies (batched per circuit, in parallel with decoding of the next stage) and
-    /// checks a block against the current state. Writes nothing.
+    /// Decodes, verifies (batched per circuit, in parallel) and checks a block against the
+    /// current state, one rule function per kind over a shared [`BlockContext`]. Writes nothing.
+    ///
+    /// Order (docs/PROTOCOL.md, "Ledger"): block rules (height, time) → decode → duplicate ids in
+    /// the block → stateless checks and proofs → per transaction, in block order: the id is new
+    /// to state, then the kind's rules against state plus the block so far.
     pub fn verify_block(
         &self,
         height: u64,
         time: u64,
         txs: &[Vec<u8>],
-    ) -> Result<VerifiedBlock, Rejection> {
+    ) -> Result<VerifiedBlock, LedgerError> {
         let c = &self.cache.tip;
         if height != c.height + 1 {
             return Err(Rejection::block(Rule::WrongHeight {
                 expected: c.height + 1,
                 got: height,
-            }));
+            })
+            .into());
         }
         if c.height > 0 && time < c.time {
             return Err(Rejection::block(Rule::TimeWentBackwards {
                 previous: c.time,
                 got: time,
-            }));
+            })
+            .into());
         }
         // 1. Decode (in parallel).
         let decoded: Vec<Transaction> = txs
             .par_iter()
             .enumerate()
-            .map(|(i, b)| {
-                Transaction::decode(b).map_err(|e| reject(i, None, Rule::Decode(e.to_string())))
-            })
+            .map(|(i, b)| Transaction::decode(b).map_err(|e| reject(i, None, Rule::Decode(e))))
             .collect::<Result<_, _>>()?;
         let ids: Vec<TxId> = decoded.par_iter().map(Transaction::id).collect();
         let mut seen = HashSet::new();
         for (i, id) in ids.iter().enumerate() {
             if !seen.insert(*id) {
-                return Err(reject(i, Some(*id), Rule::DuplicateTx));
+                return Err(reject(i, Some(*id), Rule::DuplicateTx).into());
             }
         }
         // 2. Stateless checks and proofs, batched per circuit.
         for (i, verdict) in self.keys.verify_batch(&decoded).into_iter().enumerate() {
-            verdict.map_err(|e| reject(i, Some(ids[i]), Rule::Verify(e.to_string())))?;
+            verdict.map_err(|e| reject(i, Some(ids[i]), Rule::Verify(e)))?;
         }
         // 3. Stateful checks, in block order, against state plus the block so far.
-        let cfg = &self.config;
-        let rpk = cfg.rpk_at(height);
-        let window = cfg.genesis.anchor_window;
-        let mut tip = c.clone();
-        let (note_tree, grant_tree) = (&self.cache.note_tree, &self.cache.grant_tree);
-        let mut batch = WriteBatch::default();
-        let cfh =
-            |n: &str| cf(&self.db, n).map_err(|e| Rejection::block(Rule::Decode(e.to_string())));
-        let (cf_notes, cf_cm, cf_nf, cf_grants, cf_tags, cf_audit, cf_txs) = (
-            cfh(CF_NOTES)?,
-            cfh(CF_CM_INDEX)?,
-            cfh(CF_NULLIFIERS)?,
-            cfh(CF_GRANTS)?,
-            cfh(CF_TAGS)?,
-            cfh(CF_AUDIT)?,
-            cfh(CF_TXS)?,
-        );
-        let db_has = |cfn: &rocksdb::ColumnFamily, k: &[u8]| -> Result<bool, Rejection> {
-            self.db
-                .get_pinned_cf(cfn, k)
-                .map(|v| v.is_some())
-                .map_err(|e| Rejection::block(Rule::Decode(format!("database: {e}"))))
-        };
-        let mut block_nfs: HashSet<[u8; 32]> = HashSet::new();
-        let mut block_tags: HashSet<[u8; 32]> = HashSet::new();
-        let mut new_cms: Vec<Fr> = Vec::new();
-        let mut new_gcms: Vec<Fr> = Vec::new();
-        // Grant leaves this block has written so far (appended or emptied), in order.
-        let mut grant_writes: Vec<(u64, Fr)> = Vec::new();
-        let mut revocations: Vec<(u64, Fr)> = Vec::new();
+        let mut ctx = BlockContext::new(self, height, time)?;
         for (i, tx) in decoded.iter().enumerate() {
-            let id = ids[i];
-            let fail = |rule| reject(i, Some(id), rule);
-            let idx = (i as u32).to_be_bytes();
-            let mut audit_key = be(height).to_vec();
-            audit_key.extend_from_slice(&idx);
-            match tx {
-                Transaction::Payment(p) => {
-                    if !c.note_roots.iter().any(|(_, r)| *r == p.anchor) {
-                        return Err(fail(Rule::UnknownAnchor { window }));
-                    }
-                    if Some(p.rpk) != rpk {
-                        return Err(fail(Rule::WrongRegulatorKey));
-                    }
-                    if p.v_in_pub > 0 || p.v_out_pub > 0 {
-                        let ok = p
-                            .issuer_signature
-                            .as_ref()
-                            .is_some_and(|s| cfg.is_issuer(&p.asset_pub, &s.issuer));
-                        if !ok {
-                            return Err(fail(Rule::UnauthorisedIssuer));
-                        }
-                    }
-                    for nf in &p.nullifiers {
-                        let k = fr(nf);
-                        if db_has(cf_nf, &k)? {
-                            return Err(fail(Rule::NullifierSpent));
-                        }
-                        if !block_nfs.insert(k) {
-                            return Err(fail(Rule::DuplicateNullifier));
-                        }
-                        let mut v = be(height).to_vec();
-                        v.extend_from_slice(&id);
-                        batch.put_cf(cf_nf, k, v);
-                    }
-                    tip.counts.nullifiers += 2;
-                    for (j, cm) in p.output_commitments.iter().enumerate() {
-                        let pos = note_tree.len() + new_cms.len() as u64;
-                        new_cms.push(*cm);
-                        let mut v = be(height).to_vec();
-                        v.extend_from_slice(&idx);
-                        v.extend_from_slice(&fr(cm));
-                        v.extend_from_slice(&p.deliveries[j]);
-                        batch.put_cf(cf_notes, be(pos), v);
-                        let mut o = be(pos).to_vec();
-                        o.extend_from_slice(&be(height));
-                        o.extend_from_slice(&idx);
-                        o.extend_from_slice(&id);
-                        batch.put_cf(cf_cm, fr(cm), o);
-                    }
-                    let mut rec = vec![TxKind::Payment as u8];
-                    rec.extend_from_slice(&id);
-                    rec.extend_from_slice(&audit_ct(&p.audit));
-                    batch.put_cf(cf_audit, &audit_key, rec);
-                }
-                Transaction::Grant(g) => {
-                    if Some(g.rpk) != rpk {
-                        return Err(fail(Rule::WrongRegulatorKey));
-                    }
-                    let pos = grant_tree.len() + new_gcms.len() as u64;
-                    if pos >= grant_tree.kind().capacity() {
-                        return Err(fail(Rule::TreeFull));
-                    }
-                    new_gcms.push(g.gcm);
-                    grant_writes.push((pos, g.gcm));
-                    let mut v = fr(&g.gcm).to_vec();
-                    v.extend_from_slice(&be(height));
-                    batch.put_cf(cf_grants, be(pos), v);
-                    tip.counts.grants += 1;
-                    let mut rec = vec![TxKind::Grant as u8];
-                    rec.extend_from_slice(&id);
-                    rec.extend_from_slice(&audit_ct(&g.audit));
-                    rec.extend_from_slice(&be(pos));
-                    batch.put_cf(cf_audit, &audit_key, rec);
-                }
-                Transaction::Access(a) => {
-                    if Some(a.rpk) != rpk {
-                        return Err(fail(Rule::WrongRegulatorKey));
-                    }
-                    let fresh = c
-                        .grant_roots
-                        .iter()
-                        .any(|(h, r)| *r == a.grant_root && *h >= c.last_revocation);
-                    if !fresh || !revocations.is_empty() {
-                        return Err(fail(Rule::StaleGrantRoot));
-                    }
-                    let tol = cfg.genesis.time_tolerance;
-                    if a.now.abs_diff(time) > tol {
-                        return Err(fail(Rule::TimeOutOfTolerance {
-                            now: a.now,
-                            block_time: time,
-                            tolerance: tol,
-                        }));
-                    }
-                    let k = fr(&a.tag);
-                    if db_has(cf_tags, &k)? || !block_tags.insert(k) {
-                        return Err(fail(Rule::TagReplayed));
-                    }
-                    let mut v = be(height).to_vec();
-                    v.extend_from_slice(&idx);
-                    v.extend_from_slice(&id);
-                    v.extend_from_slice(&fr(&tx.binding()));
-                    v.extend_from_slice(&be(a.now));
-                    batch.put_cf(cf_tags, k, v);
-                    tip.counts.accesses += 1;
-                    let mut rec = vec![TxKind::Access as u8];
-                    rec.extend_from_slice(&id);
-                    rec.extend_from_slice(&audit_ct(&a.audit));
-                    batch.put_cf(cf_audit, &audit_key, rec);
-                }
-                Transaction::Revoke(r) => {
-                    let leaf = grant_writes
-                        .iter()
-                        .rev()
-                        .find(|(pos, _)| *pos == r.pos)
-                        .map(|(_, leaf)| *leaf)
-                        .or_else(|| grant_tree.leaf(r.pos));
-                    if !leaf.is_some_and(|l| l == r.gcm && l != EMPTY_LEAF) {
-                        return Err(fail(Rule::NoSuchGrant(r.pos)));
-                    }
-                    grant_writes.push((r.pos, EMPTY_LEAF));
-                    revocations.push((r.pos, EMPTY_LEAF));
-                    let mut v = fr(&EMPTY_LEAF).to_vec();
-                    v.extend_from_slice(&be(height));
-                    batch.put_cf(cf_grants, be(r.pos), v);
-                    tip.counts.revocations += 1;
-                    let mut rec = vec![TxKind::Revoke as u8];
-                    rec.extend_from_slice(&id);
-                    rec.extend_from_slice(&be(r.pos));
-                    rec.extend_from_slice(&fr(&r.gcm));
-                    batch.put_cf(cf_audit, &audit_key, rec);
-                }
+            let at = TxAt {
+                index: i as u32,
+                id: ids[i],
+                bytes: &txs[i],
+            };
+            let outcome = ctx.not_replayed(&at).and_then(|()| match tx {
+                Transaction::Payment(p) => ctx.payment(&at, p),
+                Transaction::Grant(g) => ctx.grant(&at, g),
+                Transaction::Access(a) => ctx.access(&at, a, tx.binding(&self.config.hash)),
+                Transaction::Revoke(r) => ctx.revoke(&at, r),
+            });
+            match outcome.map(|()| ctx.record_tx(&at)) {
+                Ok(()) => {}
+                Err(Refusal::Rule(rule)) => return Err(reject(i, Some(ids[i]), rule).into()),
+                Err(Refusal::Db(e)) => return Err(LedgerError::Db(e)),
             }
-            let mut v = be(height).to_vec();
-            v.extend_from_slice(&idx);
-            v.extend_from_slice(&txs[i]);
-            batch.put_cf(cf_txs, id, v);
         }
-        // 4. Trees, roots, state root, meta.
-        let full = |_| Rejection::block(Rule::TreeFull);
-        let notes = note_tree.prepare(&new_cms, &[]).map_err(full)?;
-        let grants = grant_tree.prepare(&new_gcms, &revocations).map_err(full)?;
+        ctx.finish(&ids)
+    }
+
+    /// Every key and value in the database, in order (for tests and audits of the store).
+    pub fn dump(&self) -> Result<Vec<DumpEntry>, LedgerError> {
+        dump(&self.db)
+    }
+}
+
+/// Why a transaction failed its stateful checks: a rule it broke, or a storage failure (which
+/// says nothing about the transaction and is never reported as its fault).
+enum Refusal {
+    Rule(Rule),
+    Db(rocksdb::Error),
+}
+
+impl From<Rule> for Refusal {
+    fn from(rule: Rule) -> Self {
+        Refusal::Rule(rule)
+    }
+}
+
+impl From<rocksdb::Error> for Refusal {
+    fn from(e: rocksdb::Error) -> Self {
+        Refusal::Db(e)
+    }
+}
+
+/// A transaction's place in its block.
+struct TxAt<'b> {
+    index: u32,
+    id: TxId,
+    bytes: &'b [u8],
+}
+
+/// The column families a block writes.
+struct Cfs<'a> {
+    notes: &'a rocksdb::ColumnFamily,
+    cm_index: &'a rocksdb::ColumnFamily,
+    nullifiers: &'a rocksdb::ColumnFamily,
+    grants: &'a rocksdb::ColumnFamily,
+    gcm_index: &'a rocksdb::ColumnFamily,
+    tags: &'a rocksdb::ColumnFamily,
+    audit: &'a rocksdb::ColumnFamily,
+    txs: &'a rocksdb::ColumnFamily,
+    note_roots: &'a rocksdb::ColumnFamily,
+    grant_roots: &'a rocksdb::ColumnFamily,
+    blocks: &'a rocksdb::ColumnFamily,
+    meta: &'a rocksdb::ColumnFamily,
+}
+
+/// The verification context of one block: the state before it (through `ledger`) plus what the
+/// block has done so far. Each ledger rule is checked in exactly one method here, for admission
+/// (`check_tx`, a one-transaction block) and for blocks alike.
+struct BlockContext<'a> {
+    ledger: &'a Ledger,
+    cfs: Cfs<'a>,
+    height: u64,
+    time: u64,
+    /// The regulator key in force at `height`.
+    rpk: Option<JubjubAffine>,
+    /// The tip after the block so far.
+    tip: Tip,
+    batch: WriteBatch,
+    nullifiers: HashSet<[u8; 32]>,
+    tags: HashSet<[u8; 32]>,
+    /// Grant commitments this block appends.
+    gcms: HashSet<[u8; 32]>,
+    new_cms: Vec<Fr>,
+    new_gcms: Vec<Fr>,
+    /// Grant leaves this block has written so far (appended or emptied), in order.
+    grant_writes: Vec<(u64, Fr)>,
+    revocations: Vec<(u64, Fr)>,
+}
+
+impl<'a> BlockContext<'a> {
+    fn new(ledger: &'a Ledger, height: u64, time: u64) -> Result<Self, LedgerError> {
+        let db = &ledger.db;
+        let cfs = Cfs {
+            notes: cf(db, CF_NOTES)?,
+            cm_index: cf(db, CF_CM_INDEX)?,
+            nullifiers: cf(db, CF_NULLIFIERS)?,
+            grants: cf(db, CF_GRANTS)?,
+            gcm_index: cf(db, CF_GCM_INDEX)?,
+            tags: cf(db, CF_TAGS)?,
+            audit: cf(db, CF_AUDIT)?,
+            txs: cf(db, CF_TXS)?,
+            note_roots: cf(db, CF_NOTE_ROOTS)?,
+            grant_roots: cf(db, CF_GRANT_ROOTS)?,
+            blocks: cf(db, CF_BLOCKS)?,
+            meta: cf(db, CF_META)?,
+        };
+        Ok(BlockContext {
+            ledger,
+            cfs,
+            height,
+            time,
+            rpk: ledger.config.rpk_at(height),
+            tip: ledger.cache.tip.clone(),
+            batch: WriteBatch::default(),
+            nullifiers: HashSet::new(),
+            tags: HashSet::new(),
+            gcms: HashSet::new(),
+            new_cms: Vec::new(),
+            new_gcms: Vec::new(),
+            grant_writes: Vec::new(),
+            revocations: Vec::new(),
+        })
+    }
+
+    fn in_state(&self, cf: &rocksdb::ColumnFamily, key: &[u8]) -> Result<bool, rocksdb::Error> {
+        Ok(self.ledger.db.get_pinned_cf(cf, key)?.is_some())
+    }
+
+    fn audit_key(&self, at: &TxAt) -> Vec<u8> {
+        let mut k = be(self.height).to_vec();
+        k.extend_from_slice(&at.index.to_be_bytes());
+        k
+    }
+
+    /// The audit record `kind ‖ tx id ‖ payload`.
+    fn put_audit(&mut self, at: &TxAt, kind: TxKind, payload: &[u8]) {
+        let mut rec = vec![kind as u8];
+        rec.extend_from_slice(&at.id);
+        rec.extend_from_slice(payload);
+        let key = self.audit_key(at);
+        self.batch.put_cf(self.cfs.audit, key, rec);
+    }
+
+    /// The regulator key must be the one in force at this height.
+    fn regulator_key(&self, rpk: &JubjubAffine) -> Result<(), Refusal> {
+        if Some(*rpk) != self.rpk {
+            return Err(Rule::WrongRegulatorKey.into());
+        }
+        Ok(())
+    }
+
+    /// Records an accepted transaction's body under its id.
+    fn record_tx(&mut self, at: &TxAt) {
+        let mut v = be(self.height).to_vec();
+        v.extend_from_slice(&at.index.to_be_bytes());
+        v.extend_from_slice(at.bytes);
+        self.batch.put_cf(self.cfs.txs, at.id, v);
+        self.tip.counts.txs += 1;
+    }
+
+    /// Every kind, checked first: a transaction id already in state is a replay. (Within one
+    /// block, a repeated id is refused before any proof is checked, as `DuplicateTx`.)
+    fn not_replayed(&self, at: &TxAt) -> Result<(), Refusal> {
+        if self.in_state(self.cfs.txs, &at.id)? {
+            return Err(Rule::TxReplayed.into());
+        }
+        Ok(())
+    }
+
+    /// Payment rules: anchor among the last K note roots, regulator key in force,
+    /// deposits and withdrawals signed by an issuer of the asset, nullifiers unseen in state and
+    /// in the block (the two of one payment included).
+    fn payment(&mut self, at: &TxAt, p: &PaymentTx) -> Result<(), Refusal> {
+        let window = self.ledger.config.genesis.anchor_window;
+        if !self.tip.note_roots.iter().any(|(_, r)| *r == p.anchor) {
+            return Err(Rule::UnknownAnchor { window }.into());
+        }
+        self.regulator_key(&p.rpk)?;
+        if p.v_in_pub > 0 || p.v_out_pub > 0 {
+            let cfg = &self.ledger.config;
+            let ok = p
+                .issuer_signature
+                .as_ref()
+                .is_some_and(|s| cfg.is_issuer(&p.asset_pub, &s.issuer));
+            if !ok {
+                return Err(Rule::UnauthorisedIssuer.into());
+            }
+        }
+        for nf in &p.nullifiers {
+            let k = fr(nf);
+            if self.in_state(self.cfs.nullifiers, &k)? {
+                return Err(Rule::NullifierSpent.into());
+            }
+            if !self.nullifiers.insert(k) {
+                return Err(Rule::DuplicateNullifier.into());
+            }
+            let mut v = be(self.height).to_vec();
+            v.extend_from_slice(&at.id);
+            self.batch.put_cf(self.cfs.nullifiers, k, v);
+        }
+        self.tip.counts.nullifiers += 2;
+        let note_tree = &self.ledger.cache.note_tree;
+        for (j, cm) in p.output_commitments.iter().enumerate() {
+            let pos = note_tree.len() + self.new_cms.len() as u64;
+            self.new_cms.push(*cm);
+            let mut v = be(self.height).to_vec();
+            v.extend_from_slice(&at.index.to_be_bytes());
+            v.extend_from_slice(&fr(cm));
+            v.extend_from_slice(&p.deliveries[j]);
+            self.batch.put_cf(self.cfs.notes, be(pos), v);
+            let mut o = be(pos).to_vec();
+            o.extend_from_slice(&be(self.height));
+            o.extend_from_slice(&at.index.to_be_bytes());
+            o.extend_from_slice(&at.id);
+            self.batch.put_cf(self.cfs.cm_index, fr(cm), o);
+        }
+        self.put_audit(at, TxKind::Payment, &audit_ct(&p.audit));
+        Ok(())
+    }
+
+    /// Grant rules: regulator key in force, at most `max_grants_per_block`, and the
+    /// grant commitment new to state (its `gcm → pos` index is never deleted, not even by a
+    /// revocation) and to the block, so one grant never sits at two positions.
+    fn grant(&mut self, at: &TxAt, g: &GrantTx) -> Result<(), Refusal> {
+        self.regulator_key(&g.rpk)?;
+        let max = self.ledger.config.genesis.max_grants_per_block;
+        if self.new_gcms.len() as u64 >= max {
+            return Err(Rule::TooManyGrants { max }.into());
+        }
+        let k = fr(&g.gcm);
+        if self.in_state(self.cfs.gcm_index, &k)? || !self.gcms.insert(k) {
+            return Err(Rule::GrantExists.into());
+        }
+        let grant_tree = &self.ledger.cache.grant_tree;
+        let pos = grant_tree.len() + self.new_gcms.len() as u64;
+        if pos >= grant_tree.kind().capacity() {
+            return Err(Rule::TreeFull.into());
+        }
+        self.new_gcms.push(g.gcm);
+        self.grant_writes.push((pos, g.gcm));
+        let mut v = fr(&g.gcm).to_vec();
+        v.extend_from_slice(&be(self.height));
+        self.batch.put_cf(self.cfs.grants, be(pos), v);
+        let mut ix = be(pos).to_vec();
+        ix.extend_from_slice(&be(self.height));
+        ix.extend_from_slice(&at.id);
+        self.batch.put_cf(self.cfs.gcm_index, k, ix);
+        self.tip.counts.grants += 1;
+        let mut payload = audit_ct(&g.audit);
+        payload.extend_from_slice(&be(pos));
+        self.put_audit(at, TxKind::Grant, &payload);
+        Ok(())
+    }
+
+    /// Access rules: regulator key in force, grant root among the last K and taken no
+    /// earlier than the latest revocation (and no revocation earlier in this block), the time
+    /// window, and the tag unseen in state and in the block.
+    ///
+    /// Time: the proof shows `now ≤ expiry` (rule A3, `now` range-checked in-circuit), and the
+    /// ledger requires `block time ≤ now ≤ block time + time_tolerance`. Together: an access
+    /// lands only while `block time ≤ expiry`, never late. The tolerance only lets a wallet
+    /// prove a little ahead of the block that will include it.
+    fn access(&mut self, at: &TxAt, a: &AccessTx, binding: Fr) -> Result<(), Refusal> {
+        self.regulator_key(&a.rpk)?;
+        let c = &self.ledger.cache.tip;
+        let fresh = c
+            .grant_roots
+            .iter()
+            .any(|(h, r)| *r == a.grant_root && *h >= c.last_revocation);
+        if !fresh || !self.revocations.is_empty() {
+            return Err(Rule::StaleGrantRoot.into());
+        }
+        let tolerance = self.ledger.config.genesis.time_tolerance;
+        if a.now < self.time || a.now - self.time > tolerance {
+            return Err(Rule::AccessTime {
+                now: a.now,
+                block_time: self.time,
+                tolerance,
+            }
+            .into());
+        }
+        let k = fr(&a.tag);
+        if self.in_state(self.cfs.tags, &k)? || !self.tags.insert(k) {
+            return Err(Rule::TagReplayed.into());
+        }
+        let mut v = be(self.height).to_vec();
+        v.extend_from_slice(&at.index.to_be_bytes());
+        v.extend_from_slice(&at.id);
+        v.extend_from_slice(&fr(&binding));
+        v.extend_from_slice(&be(a.now));
+        self.batch.put_cf(self.cfs.tags, k, v);
+        self.tip.counts.accesses += 1;
+        self.put_audit(at, TxKind::Access, &audit_ct(&a.audit));
+        Ok(())
+    }
+
+    /// Revocation rules: revocations are rate-bounded (at most
+    /// `max_revocations_per_block`, and a block with revocations at least `revocation_spacing`
+    /// blocks after the previous one); leaf `pos` holds `gcm` and is live. With grant
+    /// commitments unique (see [`Self::grant`]), that leaf is the only position that ever held
+    /// `gcm`, so emptying it ends every use of the grant.
+    fn revoke(&mut self, at: &TxAt, r: &RevokeTx) -> Result<(), Refusal> {
+        let genesis = &self.ledger.config.genesis;
+        let last = self.ledger.cache.tip.last_revocation;
+        if last > 0 && self.height < last.saturating_add(genesis.revocation_spacing) {
+            return Err(Rule::RevocationTooSoon {
+                next: last.saturating_add(genesis.revocation_spacing),
+            }
+            .into());
+        }
+        let max = genesis.max_revocations_per_block;
+        if self.revocations.len() as u64 >= max {
+            return Err(Rule::TooManyRevocations { max }.into());
+        }
+        let leaf = self
+            .grant_writes
+            .iter()
+            .rev()
+            .find(|(pos, _)| *pos == r.pos)
+            .map(|(_, leaf)| *leaf)
+            .or_else(|| self.ledger.cache.grant_tree.leaf(r.pos));
+        if !leaf.is_some_and(|l| l == r.gcm && l != EMPTY_LEAF) {
+            return Err(Rule::NoSuchGrant(r.pos).into());
+        }
+        self.grant_writes.push((r.pos, EMPTY_LEAF));
+        self.revocations.push((r.pos, EMPTY_LEAF));
+        let mut v = fr(&EMPTY_LEAF).to_vec();
+        v.extend_from_slice(&be(self.height));
+        self.batch.put_cf(self.cfs.grants, be(r.pos), v);
+        self.tip.counts.revocations += 1;
+        let mut payload = be(r.pos).to_vec();
+        payload.extend_from_slice(&fr(&r.gcm));
+        self.put_audit(at, TxKind::Revoke, &payload);
+        Ok(())
+    }
+
+    /// Trees, roots, state root and meta: the block's last writes.
+    fn finish(mut self, ids: &[TxId]) -> Result<VerifiedBlock, LedgerError> {
+        let (height, time) = (self.height, self.time);
+        let window = self.ledger.config.genesis.anchor_window;
+        let cache = &self.ledger.cache;
+        let full = |_| LedgerError::Rejected(Rejection::block(Rule::TreeFull));
+        let notes = cache.note_tree.prepare(&self.new_cms, &[]).map_err(full)?;
+        let grants = cache
+            .grant_tree
+            .prepare(&self.new_gcms, &self.revocations)
+            .map_err(full)?;
         let (note_root, grant_root) = (notes.root(), grants.root());
         let push = |q: &mut VecDeque<(u64, Fr)>, root: Fr| {
             q.push_back((height, root));
@@ -536,56 +726,51 @@ impl Ledger {
                 q.pop_front();
             }
         };
+        let tip = &mut self.tip;
         push(&mut tip.note_roots, note_root);
         push(&mut tip.grant_roots, grant_root);
-        if !revocations.is_empty() {
+        if !self.revocations.is_empty() {
             tip.last_revocation = height;
         }
-        tip.counts.txs += decoded.len() as u64;
         tip.height = height;
         tip.time = time;
         let mut h = Blake2b::<U32>::new();
         h.update(b"zkreg/v1/state");
-        h.update(c.state_root);
+        h.update(cache.tip.state_root);
         h.update(be(height));
         h.update(be(time));
         h.update(fr(&note_root));
         h.update(fr(&grant_root));
         h.update(tip.counts.to_bytes());
-        for id in &ids {
+        for id in ids {
             h.update(id);
         }
         tip.state_root = h.finalize().into();
-        let meta = cfh(CF_META)?;
-        batch.put_cf(cfh(CF_NOTE_ROOTS)?, be(height), fr(&note_root));
-        batch.put_cf(cfh(CF_GRANT_ROOTS)?, be(height), fr(&grant_root));
+        let (b, cfs) = (&mut self.batch, &self.cfs);
+        b.put_cf(cfs.note_roots, be(height), fr(&note_root));
+        b.put_cf(cfs.grant_roots, be(height), fr(&grant_root));
         let mut blk = be(time).to_vec();
-        blk.extend_from_slice(&(decoded.len() as u32).to_be_bytes());
+        blk.extend_from_slice(&(ids.len() as u32).to_be_bytes());
         blk.extend_from_slice(&tip.state_root);
-        batch.put_cf(cfh(CF_BLOCKS)?, be(height), blk);
-        batch.put_cf(meta, META_HEIGHT, be(height));
-        batch.put_cf(meta, META_TIME, be(time));
-        batch.put_cf(meta, META_STATE_ROOT, tip.state_root);
-        batch.put_cf(meta, META_LAST_REVOCATION, be(tip.last_revocation));
-        batch.put_cf(meta, META_COUNTS, tip.counts.to_bytes());
+        b.put_cf(cfs.blocks, be(height), blk);
+        b.put_cf(cfs.meta, META_HEIGHT, be(height));
+        b.put_cf(cfs.meta, META_TIME, be(time));
+        b.put_cf(cfs.meta, META_STATE_ROOT, tip.state_root);
+        b.put_cf(cfs.meta, META_LAST_REVOCATION, be(tip.last_revocation));
+        b.put_cf(cfs.meta, META_COUNTS, tip.counts.to_bytes());
         let summary = BlockSummary {
             height,
             time,
-            txs: decoded.len(),
+            txs: ids.len(),
             state_root: tip.state_root,
         };
         Ok(VerifiedBlock {
-            batch,
-            tx_ids: ids,
-            tip,
+            batch: self.batch,
+            tx_ids: ids.to_vec(),
+            tip: self.tip,
             notes,
             grants,
             summary,
         })
-    }
-
-    /// Every key and value in the database, in order (for tests and audits of the store).
-    pub fn dump(&self) -> Result<Vec<DumpEntry>, LedgerError> {
-        dump(&self.db)
     }
 }

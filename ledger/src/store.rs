@@ -16,6 +16,9 @@ pub(crate) const CF_NOTE_ROOTS: &str = "note_roots";
 pub(crate) const CF_NULLIFIERS: &str = "nullifiers";
 /// pos (BE) → gcm (zero once revoked) ‖ height.
 pub(crate) const CF_GRANTS: &str = "grant_leaves";
+/// gcm → pos (BE) ‖ height ‖ tx id: every grant commitment ever appended. Revocation never
+/// deletes from it, so a commitment is single-use for the life of the chain.
+pub(crate) const CF_GCM_INDEX: &str = "gcm_index";
 /// height (BE) → grant root.
 pub(crate) const CF_GRANT_ROOTS: &str = "grant_roots";
 /// tag → height ‖ tx index ‖ tx id ‖ binding ‖ now.
@@ -27,13 +30,14 @@ pub(crate) const CF_TXS: &str = "txs";
 /// height (BE) → time ‖ tx count ‖ state root.
 pub(crate) const CF_BLOCKS: &str = "blocks";
 
-pub(crate) const ALL_CFS: [&str; 11] = [
+pub(crate) const ALL_CFS: [&str; 12] = [
     CF_META,
     CF_NOTES,
     CF_CM_INDEX,
     CF_NOTE_ROOTS,
     CF_NULLIFIERS,
     CF_GRANTS,
+    CF_GCM_INDEX,
     CF_GRANT_ROOTS,
     CF_TAGS,
     CF_AUDIT,

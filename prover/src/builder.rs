@@ -25,8 +25,8 @@ use zkreg_circuits::{
     revoke::{self, constraints::RevokeCircuit, RevokeWitness},
 };
 use zkreg_verifier::{
-    AccessTx, GrantTx, Groth16Proof, PaymentTx, RevokeTx, Transaction, MAX_DESTINATION_BYTES,
-    MAX_MEMO_BYTES, MAX_REQUEST_BYTES,
+    AccessTx, ChainId, GrantTx, Groth16Proof, PaymentTx, RevokeTx, Transaction,
+    MAX_DESTINATION_BYTES, MAX_MEMO_BYTES, MAX_REQUEST_BYTES,
 };
 
 /// Why a builder refused a request.
@@ -111,6 +111,8 @@ pub struct PaymentRequest {
     pub memo: Vec<u8>,
     /// Regulator key in force.
     pub rpk: JubjubAffine,
+    /// The chain (genesis hash) the payment is for: its binding and issuer signature name it.
+    pub chain: ChainId,
 }
 
 /// Builds a payment from `wallet`. `accepted_anchors` are the ledger's current roots.
@@ -229,11 +231,12 @@ pub fn build_payment<R: RngCore + CryptoRng>(
         issuer_signature: None,
         proof: Groth16Proof::default(),
     });
-    terms.binding = tx.binding();
+    terms.binding = tx.binding(&req.chain);
     let public = witness.statement(&terms);
     payment::check(&public, &witness).map_err(|e| BuildError::Statement(e.to_string()))?;
     Ok(UnprovenTx {
         tx,
+        chain: req.chain,
         circuit: AnyCircuit::Payment(PaymentCircuit::new(public, witness)),
     })
 }
@@ -253,6 +256,8 @@ pub struct GrantRequest {
     pub memo: Vec<u8>,
     /// Regulator key in force.
     pub rpk: JubjubAffine,
+    /// The chain (genesis hash) the grant is for.
+    pub chain: ChainId,
 }
 
 /// Builds a grant; returns the grant too (the owner keeps it to revoke and to recognise accesses).
@@ -284,21 +289,26 @@ pub fn build_grant<R: RngCore + CryptoRng>(
         memo: req.memo.clone(),
         proof: Groth16Proof::default(),
     });
-    let public = witness.statement(req.rpk, tx.binding());
+    let public = witness.statement(req.rpk, tx.binding(&req.chain));
     grant::check(&public, &witness).map_err(|e| BuildError::Statement(e.to_string()))?;
     Ok((
         UnprovenTx {
             tx,
+            chain: req.chain,
             circuit: AnyCircuit::Grant(GrantCircuit::new(public, witness)),
         },
         g,
     ))
 }
 
-/// Builds an access for a data service's `request` (service id and nonce) at time `now`, with
-/// the grant at `pos` of `grant_tree` (the ledger's current grant tree).
+/// Builds an access on `chain` for a data service's `request` (service id and nonce) at time
+/// `now`, with the grant at `pos` of `grant_tree` (the ledger's current grant tree).
+///
+/// The ledger accepts it only in a block whose time `t` has `t ≤ now ≤ t + tolerance`: pick
+/// `now` at or a little ahead of the time of the block expected to include it.
 #[allow(clippy::too_many_arguments)] // each argument is a distinct input of the statement
 pub fn build_access<R: RngCore + CryptoRng>(
+    chain: &ChainId,
     inst: &WalletKeys,
     grant: &Grant,
     grant_tree: &MerkleTree,
@@ -341,11 +351,11 @@ pub fn build_access<R: RngCore + CryptoRng>(
         request: request.to_vec(),
         proof: Groth16Proof::default(),
     };
-    let binding = Transaction::Access(body.clone()).binding();
+    let binding = Transaction::Access(body.clone()).binding(chain);
     let public = witness.statement(root, now, rpk, binding);
     body.tag = public.tag; // the tag covers the binding, and the binding does not cover the tag
     let tx = Transaction::Access(body);
-    if tx.binding() != binding {
+    if tx.binding(chain) != binding {
         return Err(BuildError::Statement(
             "the access binding must not depend on the tag".into(),
         ));
@@ -353,12 +363,14 @@ pub fn build_access<R: RngCore + CryptoRng>(
     access::check(&public, &witness).map_err(|e| BuildError::Statement(e.to_string()))?;
     Ok(UnprovenTx {
         tx,
+        chain: *chain,
         circuit: AnyCircuit::Access(AccessCircuit::new(public, witness)),
     })
 }
 
-/// Builds a revocation of `grant`, which sits at `pos` of the grant tree.
+/// Builds a revocation on `chain` of `grant`, which sits at `pos` of the grant tree.
 pub fn build_revoke(
+    chain: &ChainId,
     owner: &WalletKeys,
     grant: &Grant,
     pos: u64,
@@ -381,11 +393,12 @@ pub fn build_revoke(
     let public = revoke::RevokePublic {
         pos,
         gcm: grant.commitment(),
-        binding: tx.binding(),
+        binding: tx.binding(chain),
     };
     revoke::check(&public, &witness).map_err(|e| BuildError::Statement(e.to_string()))?;
     Ok(UnprovenTx {
         tx,
+        chain: *chain,
         circuit: AnyCircuit::Revoke(RevokeCircuit::new(public, witness)),
     })
 }

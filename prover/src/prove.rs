@@ -6,7 +6,7 @@ use ark_groth16::Groth16;
 use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
 use std::time::Instant;
-use zkreg_verifier::{params::Circuit, Transaction, TxId};
+use zkreg_verifier::{params::Circuit, wire::issuer_message, ChainId, Transaction, TxId};
 
 /// A transaction whose statement and witness are fixed, awaiting its proof. It cannot be
 /// submitted: only [`Prover::prove`] turns it into a [`Transaction`].
@@ -14,6 +14,8 @@ use zkreg_verifier::{params::Circuit, Transaction, TxId};
 pub struct UnprovenTx {
     /// The transaction with a placeholder proof.
     pub(crate) tx: Transaction,
+    /// The chain its binding names (issuer signatures name it too).
+    pub(crate) chain: ChainId,
     pub(crate) circuit: AnyCircuit,
 }
 
@@ -28,12 +30,12 @@ impl UnprovenTx {
         self.tx.id()
     }
 
-    /// Attaches an issuer's signature over the tx id (deposits and withdrawals).
+    /// Attaches an issuer's signature over the chain and tx id (deposits and withdrawals).
     pub fn sign_as_issuer(&mut self, key: &ed25519_dalek::SigningKey) {
         use ed25519_dalek::Signer;
-        let id = self.tx.id();
+        let message = issuer_message(&self.chain, &self.tx.id());
         if let Transaction::Payment(p) = &mut self.tx {
-            let sig = key.sign(&id);
+            let sig = key.sign(&message);
             p.issuer_signature = Some(zkreg_verifier::IssuerSignature {
                 issuer: key.verifying_key().to_bytes(),
                 signature: sig.to_bytes(),
@@ -96,6 +98,11 @@ impl Prover {
     /// A prover with these keys.
     pub fn new(keys: ProvingKeys) -> Self {
         Prover { keys }
+    }
+
+    /// The proving keys.
+    pub fn keys(&self) -> &ProvingKeys {
+        &self.keys
     }
 
     /// Proves one transaction. The MSMs and FFTs inside use every core (`parallel`).

@@ -43,10 +43,13 @@ fn env() -> &'static Env {
         Env {
             dir,
             prover: Prover::new(pks),
-            verifier: VerifyingKeys::new(&p, &g, &a, &r).expect("vks"),
+            verifier: VerifyingKeys::new(CHAIN, &p, &g, &a, &r).expect("vks"),
         }
     })
 }
+
+/// The chain these tests build for (a stand-in genesis hash).
+const CHAIN: zkreg_verifier::ChainId = [0x5a; 32];
 
 fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
@@ -100,6 +103,7 @@ fn payments_deposit_transfer_withdraw() {
         destination: vec![],
         memo: b"mint".to_vec(),
         rpk,
+        chain: CHAIN,
     };
     let mut u = build_payment(&issuer, &req, &[issuer.anchor()], &mut r).expect("build mint");
     u.sign_as_issuer(&issuer_key);
@@ -193,6 +197,7 @@ fn grant_access_revoke() {
         expiry: 1_000_000,
         memo: vec![],
         rpk,
+        chain: CHAIN,
     };
     let (u, grant) = build_grant(&owner, &req, &mut r).expect("build grant");
     let gtx = e.prover.prove(u, &mut r).expect("prove grant");
@@ -208,6 +213,7 @@ fn grant_access_revoke() {
     tree.append(Fr::from(77u64)).expect("room");
     let pos = tree.append(g.gcm).expect("room");
     let u = build_access(
+        &CHAIN,
         &inst,
         &received,
         &tree,
@@ -224,36 +230,36 @@ fn grant_access_revoke() {
         panic!("access")
     };
     assert_eq!(
-        grant.access_tag(atx.binding()),
+        grant.access_tag(atx.binding(&CHAIN)),
         a.tag,
         "the owner recognises the access"
     );
 
     assert!(matches!(
-        build_access(&inst, &received, &tree, pos, 1_000_001, b"n", rpk, &mut r),
+        build_access(&CHAIN, &inst, &received, &tree, pos, 1_000_001, b"n", rpk, &mut r),
         Err(BuildError::Expired { .. })
     ));
     assert_eq!(
-        build_access(&owner, &received, &tree, pos, 5, b"n", rpk, &mut r).err(),
+        build_access(&CHAIN, &owner, &received, &tree, pos, 5, b"n", rpk, &mut r).err(),
         Some(BuildError::NotInstitution)
     );
 
     let rtx = e
         .prover
         .prove(
-            build_revoke(&owner, &grant, pos, b"").expect("build revoke"),
+            build_revoke(&CHAIN, &owner, &grant, pos, b"").expect("build revoke"),
             &mut r,
         )
         .expect("prove");
     e.verifier.verify(&rtx).expect("revoke verifies");
     assert_eq!(
-        build_revoke(&inst, &grant, pos, b"").err(),
+        build_revoke(&CHAIN, &inst, &grant, pos, b"").err(),
         Some(BuildError::NotOwner)
     );
     tree.set(pos, zkreg_circuits::merkle::EMPTY_LEAF)
         .expect("revoke");
     assert_eq!(
-        build_access(&inst, &received, &tree, pos, 5, b"n", rpk, &mut r).err(),
+        build_access(&CHAIN, &inst, &received, &tree, pos, 5, b"n", rpk, &mut r).err(),
         Some(BuildError::GrantNotInTree(pos))
     );
 }

@@ -5,7 +5,7 @@
 //! transaction, since the binding hashes the body and the proof must commit to the binding.
 
 use crate::tx::{
-    AccessTx, GrantTx, Groth16Proof, IssuerSignature, PaymentTx, RevokeTx, Transaction,
+    AccessTx, ChainId, GrantTx, Groth16Proof, IssuerSignature, PaymentTx, RevokeTx, Transaction,
 };
 use ark_bls12_381::{Bls12_381, Fr};
 use ark_ff::Zero;
@@ -27,15 +27,21 @@ fn proven(result: Result<Groth16Proof, impl std::fmt::Display>) -> Groth16Proof 
     result.unwrap_or_else(|e| panic!("proving an honest fixture failed: {e}"))
 }
 
-/// An issuer's signature over `tx`'s id.
-pub fn sign(issuer: &SigningKey, tx: &Transaction) -> IssuerSignature {
+/// The chain the fixtures are made for (a fixed stand-in for a genesis hash).
+pub const TEST_CHAIN: ChainId = [0xc4; 32];
+
+/// An issuer's signature over `tx`'s id on `chain`.
+pub fn sign(issuer: &SigningKey, chain: &ChainId, tx: &Transaction) -> IssuerSignature {
     IssuerSignature {
         issuer: issuer.verifying_key().to_bytes(),
-        signature: issuer.sign(&tx.id()).to_bytes(),
+        signature: issuer
+            .sign(&crate::wire::issuer_message(chain, &tx.id()))
+            .to_bytes(),
     }
 }
 
-/// A payment following `spec`, with the given destination and memo, signed by `issuer` if given.
+/// A payment on [`TEST_CHAIN`] following `spec`, with the given destination and memo, signed by
+/// `issuer` if given.
 pub fn payment_tx<R: RngCore + CryptoRng>(
     pk: &ProvingKey<Bls12_381>,
     spec: &PaymentSpec,
@@ -63,7 +69,7 @@ pub fn payment_tx<R: RngCore + CryptoRng>(
         proof: Groth16Proof::default(),
     };
     // The body holds no binding, so restating under the body's binding leaves the body as is.
-    let binding = Transaction::Payment(tx.clone()).binding();
+    let binding = Transaction::Payment(tx.clone()).binding(&TEST_CHAIN);
     case.terms.binding = binding;
     case.restate();
     assert_eq!(case.public, tx.public(binding), "body and statement differ");
@@ -73,7 +79,7 @@ pub fn payment_tx<R: RngCore + CryptoRng>(
         rng,
     ));
     if let Some(issuer) = issuer {
-        tx.issuer_signature = Some(sign(issuer, &Transaction::Payment(tx.clone())));
+        tx.issuer_signature = Some(sign(issuer, &TEST_CHAIN, &Transaction::Payment(tx.clone())));
     }
     Transaction::Payment(tx)
 }
@@ -95,7 +101,7 @@ pub fn grant_tx<R: RngCore + CryptoRng>(
         memo: b"approved: study 42".to_vec(),
         proof: Groth16Proof::default(),
     };
-    let binding = Transaction::Grant(tx.clone()).binding();
+    let binding = Transaction::Grant(tx.clone()).binding(&TEST_CHAIN);
     let public = w.statement(rpk, binding);
     assert_eq!(public, tx.public(binding), "body and statement differ");
     tx.proof = proven(Groth16::<Bls12_381>::prove(
@@ -126,7 +132,7 @@ pub fn access_tx<R: RngCore + CryptoRng>(
         proof: Groth16Proof::default(),
     };
     // The tag derives from the binding, which is why the binding leaves the tag out.
-    let binding = Transaction::Access(tx.clone()).binding();
+    let binding = Transaction::Access(tx.clone()).binding(&TEST_CHAIN);
     let public = w.statement(root, case.now, rpk, binding);
     tx.tag = public.tag;
     assert_eq!(public, tx.public(binding), "body and statement differ");
@@ -151,7 +157,7 @@ pub fn revoke_tx<R: RngCore + CryptoRng>(
         memo: b"consent withdrawn".to_vec(),
         proof: Groth16Proof::default(),
     };
-    let binding = Transaction::Revoke(tx.clone()).binding();
+    let binding = Transaction::Revoke(tx.clone()).binding(&TEST_CHAIN);
     let (public, w) = case.revoke(binding);
     assert_eq!(public, tx.public(binding), "body and statement differ");
     tx.proof = proven(Groth16::<Bls12_381>::prove(

@@ -4,8 +4,12 @@
 //! signature) and a proof. The body's canonical encoding (see [`crate::wire`]) gives:
 //!
 //! * the transaction id `BLAKE2b-256("zkreg/v1/txid" ‖ body)`, which issuers sign;
-//! * the statement's `binding = BLAKE2b-512("zkreg/v1/binding" ‖ body) mod r`, a public input,
-//!   so a proof cannot be lifted onto other delivery ciphertexts, memo, destination or nonce.
+//! * the statement's `binding = BLAKE2b-512("zkreg/v1/binding" ‖ chain ‖ body) mod r`, a public
+//!   input, so a proof cannot be lifted onto other delivery ciphertexts, memo, destination or
+//!   nonce, nor onto another chain (`chain` is the genesis hash, [`ChainId`]).
+//!
+//! Issuers sign `"zkreg/v1/issuer" ‖ chain ‖ id` (see [`crate::wire::issuer_message`]), so a
+//! deposit an issuer authorised on a test chain authorises nothing elsewhere.
 
 use ark_bls12_381::{Bls12_381, Fr};
 use ark_groth16::Proof;
@@ -35,6 +39,11 @@ pub type Groth16Proof = Proof<Bls12_381>;
 
 /// A 32-byte transaction id.
 pub type TxId = [u8; 32];
+
+/// The identity of a chain: the BLAKE2b-256 hash of its genesis (`zkreg_ledger::ChainConfig::hash`).
+/// Every statement's binding and every issuer signature covers it (docs/PROTOCOL.md, "Binding"),
+/// so nothing made for one chain verifies on another.
+pub type ChainId = [u8; 32];
 
 /// The four transaction kinds.
 ///

@@ -23,8 +23,8 @@
 //! verdicts are exactly those of [`VerifyingKeys::verify`].
 
 use crate::fixed_base::FixedBaseTable;
-use crate::tx::{IssuerSignature, Transaction, TxKind};
-use crate::wire::DecodeError;
+use crate::tx::{ChainId, IssuerSignature, Transaction, TxKind};
+use crate::wire::{issuer_message, DecodeError};
 use ark_bls12_381::{Bls12_381, Fr, G1Affine, G1Projective};
 use ark_ec::{
     pairing::{Pairing, PairingOutput},
@@ -80,8 +80,8 @@ pub enum VerifyError {
     /// The issuer key is not a valid Ed25519 public key.
     #[error("issuer key is not a valid Ed25519 key")]
     BadIssuerKey,
-    /// The issuer signature does not verify (strictly) over the transaction id.
-    #[error("issuer signature does not verify over the transaction id")]
+    /// The issuer signature does not verify (strictly) over [`issuer_message`] (chain and tx id).
+    #[error("issuer signature does not verify over this chain and transaction id")]
     BadSignature,
     /// A payment names a withdrawal destination but withdraws nothing.
     #[error("withdrawal destination on a payment with v_out_pub = 0")]
@@ -104,9 +104,12 @@ pub fn public_input_count(kind: TxKind) -> usize {
     }
 }
 
-/// One prepared verifying key per circuit.
+/// One prepared verifying key per circuit, for one chain: the verification context every
+/// check (single, batch, admission, block) goes through, so each rule exists once.
 #[derive(Clone, Debug)]
 pub struct VerifyingKeys {
+    /// The chain whose bindings and issuer messages the proofs and signatures must cover.
+    chain: ChainId,
     payment: Key,
     grant: Key,
     access: Key,
@@ -136,20 +139,28 @@ impl Key {
 }
 
 impl VerifyingKeys {
-    /// Prepares the four keys, refusing any whose shape does not match its statement (a key
-    /// passed in the wrong slot would otherwise reject every proof, or worse, ignore inputs).
+    /// Prepares the four keys for `chain` (its genesis hash), refusing any whose shape does not
+    /// match its statement (a key passed in the wrong slot would otherwise reject every proof,
+    /// or worse, ignore inputs).
     pub fn new(
+        chain: ChainId,
         payment: &VerifyingKey<Bls12_381>,
         grant: &VerifyingKey<Bls12_381>,
         access: &VerifyingKey<Bls12_381>,
         revoke: &VerifyingKey<Bls12_381>,
     ) -> Result<Self, VerifyError> {
         Ok(VerifyingKeys {
+            chain,
             payment: prepare(TxKind::Payment, payment)?,
             grant: prepare(TxKind::Grant, grant)?,
             access: prepare(TxKind::Access, access)?,
             revoke: prepare(TxKind::Revoke, revoke)?,
         })
+    }
+
+    /// The chain these keys verify for.
+    pub fn chain(&self) -> &ChainId {
+        &self.chain
     }
 
     /// The prepared key of one circuit.
@@ -167,10 +178,10 @@ impl VerifyingKeys {
     }
 
     /// Checks that need neither keys nor state, cheap, so they run before any pairing. For a
-    /// payment: an issuer signature over the tx id is present and valid iff it deposits or
-    /// withdraws (whether that issuer is authorised for the asset is the ledger's call), and a
-    /// destination only comes with a withdrawal.
-    pub fn check_stateless(tx: &Transaction) -> Result<(), VerifyError> {
+    /// payment: an issuer signature over this chain and the tx id is present and valid iff it
+    /// deposits or withdraws (whether that issuer is authorised for the asset is the ledger's
+    /// call), and a destination only comes with a withdrawal.
+    pub fn check_stateless(&self, tx: &Transaction) -> Result<(), VerifyError> {
         let Transaction::Payment(p) = tx else {
             return Ok(());
         };
@@ -182,15 +193,17 @@ impl VerifyingKeys {
             (None, false) => Ok(()),
             (None, true) => Err(VerifyError::MissingSignature),
             (Some(_), false) => Err(VerifyError::UnexpectedSignature),
-            (Some(sig), true) => check_issuer_signature(sig, &tx.id()),
+            (Some(sig), true) => {
+                check_issuer_signature(sig, &issuer_message(&self.chain, &tx.id()))
+            }
         }
     }
 
     /// Stateless checks, then one Groth16 verification.
     pub fn verify(&self, tx: &Transaction) -> Result<(), VerifyError> {
-        Self::check_stateless(tx)?;
+        self.check_stateless(tx)?;
         let kind = tx.kind();
-        verify_proof(self.key(kind), tx.proof(), &tx.public_inputs())
+        verify_proof(self.key(kind), tx.proof(), &tx.public_inputs(&self.chain))
     }
 
     /// Verifies many transactions, one batch check per circuit (see the module doc). The
@@ -209,7 +222,7 @@ impl VerifyingKeys {
         // Stateless checks and per-transaction preparation, independent per tx.
         let checked: Vec<(Result<(), VerifyError>, Option<Entry>)> = cfg_iter!(txs)
             .enumerate()
-            .map(|(index, tx)| match Self::check_stateless(tx) {
+            .map(|(index, tx)| match self.check_stateless(tx) {
                 Err(e) => (Err(e), None),
                 Ok(()) => (
                     Ok(()),
@@ -217,7 +230,7 @@ impl VerifyingKeys {
                         index,
                         kind: tx.kind(),
                         proof: tx.proof(),
-                        inputs: tx.public_inputs(),
+                        inputs: tx.public_inputs(&self.chain),
                         b: G2Prepared::from(tx.proof().b),
                     }),
                 ),
@@ -261,11 +274,11 @@ fn prepare(kind: TxKind, vk: &VerifyingKey<Bls12_381>) -> Result<Key, VerifyErro
 
 /// `verify_strict`: refuses small-order keys and non-canonical signatures, so every validator
 /// reaches the same verdict on the same bytes.
-fn check_issuer_signature(sig: &IssuerSignature, id: &[u8; 32]) -> Result<(), VerifyError> {
+fn check_issuer_signature(sig: &IssuerSignature, message: &[u8]) -> Result<(), VerifyError> {
     let key = ed25519_dalek::VerifyingKey::from_bytes(&sig.issuer)
         .map_err(|_| VerifyError::BadIssuerKey)?;
     let signature = ed25519_dalek::Signature::from_bytes(&sig.signature);
-    key.verify_strict(id, &signature)
+    key.verify_strict(message, &signature)
         .map_err(|_| VerifyError::BadSignature)
 }
 

@@ -20,13 +20,18 @@
 //!
 //! * id `= BLAKE2b-256("zkreg/v1/txid" ‖ body_bytes)`, where `body_bytes` is version, kind and
 //!   body, without signature and proof: issuers sign it, and the signature cannot cover itself;
-//! * binding `= BLAKE2b-512("zkreg/v1/binding" ‖ body_bytes) mod r`, except that for an access
-//!   the tag is left out of the preimage: the tag is `H(ACCESS, gsecret, binding)` and so cannot
-//!   be an input of the binding. It needs no binding anyway: it is a public input of the proof.
+//! * binding `= BLAKE2b-512("zkreg/v1/binding" ‖ chain ‖ body_bytes) mod r`, where `chain` is the
+//!   genesis hash ([`ChainId`]), except that for an access the tag is left out of the preimage:
+//!   the tag is `H(ACCESS, gsecret, binding)` and so cannot be an input of the binding. It needs
+//!   no binding anyway: it is a public input of the proof;
+//! * the issuer's signed message `= "zkreg/v1/issuer" ‖ chain ‖ id` ([`issuer_message`]).
+//!
+//! The id is chain-free (it names bytes); everything that authorises — proof and signature —
+//! names the chain.
 
 use crate::tx::{
-    AccessTx, GrantTx, Groth16Proof, IssuerSignature, PaymentTx, RevokeTx, Transaction, TxId,
-    TxKind, MAX_DELIVERY_BYTES, MAX_DESTINATION_BYTES, MAX_MEMO_BYTES, MAX_REQUEST_BYTES,
+    AccessTx, ChainId, GrantTx, Groth16Proof, IssuerSignature, PaymentTx, RevokeTx, Transaction,
+    TxId, TxKind, MAX_DELIVERY_BYTES, MAX_DESTINATION_BYTES, MAX_MEMO_BYTES, MAX_REQUEST_BYTES,
     MAX_TX_BYTES, TX_VERSION,
 };
 use ark_bls12_381::{Fr, G1Affine, G2Affine};
@@ -53,6 +58,18 @@ pub const PROOF_BYTES: usize = 2 * G1_BYTES + G2_BYTES;
 pub const TXID_PREFIX: &[u8] = b"zkreg/v1/txid";
 /// Prefix of the binding preimage.
 pub const BINDING_PREFIX: &[u8] = b"zkreg/v1/binding";
+/// Prefix of the message an issuer signs.
+pub const ISSUER_PREFIX: &[u8] = b"zkreg/v1/issuer";
+
+/// What an issuer signs to authorise the deposit or withdrawal `id` on `chain`:
+/// `"zkreg/v1/issuer" ‖ chain ‖ id`.
+pub fn issuer_message(chain: &ChainId, id: &TxId) -> Vec<u8> {
+    let mut m = Vec::with_capacity(ISSUER_PREFIX.len() + 64);
+    m.extend_from_slice(ISSUER_PREFIX);
+    m.extend_from_slice(chain);
+    m.extend_from_slice(id);
+    m
+}
 
 /// Why bytes are not a transaction. `offset` is where the offending field starts.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -232,22 +249,23 @@ impl Transaction {
             .into()
     }
 
-    /// `BLAKE2b-512("zkreg/v1/binding" ‖ body) mod r` (for an access, the body without the tag):
-    /// the public input that ties the proof to every non-proof field. 512 bits make the reduction
-    /// mod r statistically uniform.
-    pub fn binding(&self) -> Fr {
+    /// `BLAKE2b-512("zkreg/v1/binding" ‖ chain ‖ body) mod r` (for an access, the body without
+    /// the tag): the public input that ties the proof to every non-proof field and to the chain.
+    /// 512 bits make the reduction mod r statistically uniform.
+    pub fn binding(&self, chain: &ChainId) -> Fr {
         let mut w = Writer::default();
         self.write_body(&mut w, Preimage::Binding);
         let digest = Blake2b512::new()
             .chain_update(BINDING_PREFIX)
+            .chain_update(chain)
             .chain_update(&w.0)
             .finalize();
         Fr::from_le_bytes_mod_order(&digest)
     }
 
-    /// The statement's public inputs, in the circuit's `layout` order.
-    pub fn public_inputs(&self) -> Vec<Fr> {
-        let binding = self.binding();
+    /// The statement's public inputs on `chain`, in the circuit's `layout` order.
+    pub fn public_inputs(&self, chain: &ChainId) -> Vec<Fr> {
+        let binding = self.binding(chain);
         match self {
             Transaction::Payment(tx) => tx.public(binding).to_field_elements(),
             Transaction::Grant(tx) => tx.public(binding).to_field_elements(),

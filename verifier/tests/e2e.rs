@@ -18,7 +18,7 @@ use zkreg_circuits::{
     testing::{consent_case, PaymentSpec},
 };
 use zkreg_verifier::{
-    testing::{access_tx, grant_tx, payment_tx, revoke_tx, sign},
+    testing::{access_tx, grant_tx, payment_tx, revoke_tx, sign, TEST_CHAIN},
     Groth16Proof, Transaction, TxKind, VerifyError, VerifyingKeys,
 };
 
@@ -48,7 +48,7 @@ fn fixture() -> &'static Fixture {
         let (gpk, gvk) = setup(GrantCircuit::blank(), 2);
         let (apk, avk) = setup(AccessCircuit::blank(), 3);
         let (rpk, rvk) = setup(RevokeCircuit::blank(), 4);
-        let keys = VerifyingKeys::new(&pvk, &gvk, &avk, &rvk).unwrap();
+        let keys = VerifyingKeys::new(TEST_CHAIN, &pvk, &gvk, &avk, &rvk).unwrap();
         let mut r = rng(7);
         let issuer = SigningKey::generate(&mut r);
         let memo = b"rent, march";
@@ -108,7 +108,7 @@ fn resign(f: &Fixture, tx: &mut Transaction) {
     let id_tx = tx.clone();
     if let Transaction::Payment(p) = tx {
         if p.issuer_signature.is_some() {
-            p.issuer_signature = Some(sign(&f.issuer, &id_tx));
+            p.issuer_signature = Some(sign(&f.issuer, &TEST_CHAIN, &id_tx));
         }
     }
 }
@@ -185,7 +185,7 @@ fn issuer_signatures_are_required_exactly_for_public_amounts() {
 
     let mut signed_transfer = transfer.clone();
     if let Transaction::Payment(p) = &mut signed_transfer {
-        p.issuer_signature = Some(sign(&f.issuer, transfer));
+        p.issuer_signature = Some(sign(&f.issuer, &TEST_CHAIN, transfer));
     }
     assert_eq!(
         f.keys.verify(&signed_transfer),
@@ -196,12 +196,12 @@ fn issuer_signatures_are_required_exactly_for_public_amounts() {
     let other = SigningKey::generate(&mut rng(8));
     let mut t = deposit.clone();
     if let Transaction::Payment(p) = &mut t {
-        p.issuer_signature = Some(sign(&f.issuer, withdrawal));
+        p.issuer_signature = Some(sign(&f.issuer, &TEST_CHAIN, withdrawal));
     }
     assert_eq!(f.keys.verify(&t), Err(VerifyError::BadSignature));
     let mut t = deposit.clone();
     if let Transaction::Payment(p) = &mut t {
-        let mut s = sign(&other, deposit);
+        let mut s = sign(&other, &TEST_CHAIN, deposit);
         s.issuer = f.issuer.verifying_key().to_bytes();
         p.issuer_signature = Some(s);
     }
@@ -256,19 +256,59 @@ fn a_proof_for_another_statement_is_rejected() {
     ));
 }
 
+/// Nothing made for one chain verifies on another with the same keys: every proof's binding
+/// names the chain, and so does the message an issuer signs.
+#[test]
+fn transactions_of_one_chain_are_refused_on_another() {
+    let f = fixture();
+    let [p, g, a, r] = &f.vks;
+    let mut other_chain = TEST_CHAIN;
+    other_chain[0] ^= 1;
+    let elsewhere = VerifyingKeys::new(other_chain, p, g, a, r).unwrap();
+    for tx in &f.txs {
+        let needs_signature = matches!(tx, Transaction::Payment(p) if p.issuer_signature.is_some());
+        let verdict = elsewhere.verify(tx);
+        if needs_signature {
+            // The signature check runs first and already names the chain.
+            assert_eq!(verdict, Err(VerifyError::BadSignature), "{:?}", tx.kind());
+        } else {
+            assert_eq!(
+                verdict,
+                Err(VerifyError::ProofRejected { kind: tx.kind() }),
+                "{:?}",
+                tx.kind()
+            );
+        }
+        assert_eq!(elsewhere.verify_batch(std::slice::from_ref(tx))[0], verdict);
+    }
+    // A deposit re-signed for the other chain still carries a proof bound to this one.
+    let mut t = f.txs[1].clone();
+    let id_tx = t.clone();
+    if let Transaction::Payment(p) = &mut t {
+        p.issuer_signature = Some(sign(&f.issuer, &other_chain, &id_tx));
+    }
+    assert_eq!(
+        elsewhere.verify(&t),
+        Err(VerifyError::ProofRejected {
+            kind: TxKind::Payment
+        })
+    );
+    assert_eq!(f.keys.verify(&t), Err(VerifyError::BadSignature));
+}
+
 #[test]
 fn keys_in_the_wrong_slot_are_refused() {
     let f = fixture();
     let [p, g, a, r] = &f.vks;
     assert!(matches!(
-        VerifyingKeys::new(g, p, a, r),
+        VerifyingKeys::new(TEST_CHAIN, g, p, a, r),
         Err(VerifyError::KeyShape {
             kind: TxKind::Payment,
             ..
         })
     ));
     assert!(matches!(
-        VerifyingKeys::new(p, g, a, g),
+        VerifyingKeys::new(TEST_CHAIN, p, g, a, g),
         Err(VerifyError::KeyShape {
             kind: TxKind::Revoke,
             ..

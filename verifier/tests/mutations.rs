@@ -72,7 +72,7 @@ fn decode_survives_mutations_and_is_canonical() {
                 "decoded bytes must re-encode to themselves"
             );
             // Derived values must not panic either.
-            let _ = (tx.id(), tx.binding(), tx.public_inputs());
+            let _ = (tx.id(), tx.binding(&[0; 32]), tx.public_inputs(&[0; 32]));
         }
     }
     eprintln!(

@@ -32,7 +32,7 @@ proptest! {
         let body = tx.body_bytes();
         prop_assert_eq!(bytes.get(..body.len()), Some(&body[..]));
         prop_assert!(bytes.len() >= body.len() + PROOF_BYTES);
-        prop_assert_eq!(tx.public_inputs().len(), public_input_count(kind));
+        prop_assert_eq!(tx.public_inputs(&[0; 32]).len(), public_input_count(kind));
     }
 }
 
@@ -332,8 +332,9 @@ fn signature_presence_byte_is_zero_or_one() {
 
 #[test]
 fn id_and_binding_cover_the_body_only() {
+    let chain = [1u8; 32];
     for tx in samples() {
-        let (id, binding) = (tx.id(), tx.binding());
+        let (id, binding) = (tx.id(), tx.binding(&chain));
         let mut other_proof = tx.clone();
         match &mut other_proof {
             Transaction::Payment(p) => {
@@ -344,7 +345,10 @@ fn id_and_binding_cover_the_body_only() {
             Transaction::Access(a) => a.proof.a = (a.proof.a + a.proof.a).into_affine(),
             Transaction::Revoke(r) => r.proof.a = (r.proof.a + r.proof.a).into_affine(),
         }
-        assert_eq!((other_proof.id(), other_proof.binding()), (id, binding));
+        assert_eq!(
+            (other_proof.id(), other_proof.binding(&chain)),
+            (id, binding)
+        );
 
         let mut other_memo = tx.clone();
         match &mut other_memo {
@@ -354,10 +358,18 @@ fn id_and_binding_cover_the_body_only() {
             Transaction::Revoke(r) => r.memo.push(1),
         }
         assert_ne!(other_memo.id(), id);
-        assert_ne!(other_memo.binding(), binding);
+        assert_ne!(other_memo.binding(&chain), binding);
         assert_eq!(
-            other_memo.public_inputs().last(),
-            Some(&other_memo.binding())
+            other_memo.public_inputs(&chain).last(),
+            Some(&other_memo.binding(&chain))
+        );
+        // The same body on another chain has the same id (it names bytes) but another binding.
+        let mut elsewhere = chain;
+        elsewhere[31] ^= 0x80;
+        assert_ne!(tx.binding(&elsewhere), binding);
+        assert_eq!(
+            tx.public_inputs(&elsewhere).last(),
+            Some(&tx.binding(&elsewhere))
         );
     }
 }
@@ -369,7 +381,7 @@ fn access_binding_leaves_out_the_tag() {
     if let Transaction::Access(a) = &mut other {
         a.tag += Fr::one();
     }
-    assert_eq!(other.binding(), tx.binding());
+    assert_eq!(other.binding(&[0; 32]), tx.binding(&[0; 32]));
     assert_ne!(other.id(), tx.id());
 }
 
@@ -401,8 +413,13 @@ fn test_vector() {
         hex::encode(tx.id()),
         "d81ab0161a17ea25cf26473aec3e1fafd8c0e2e3cc5b9e16cf057fc82b8f92fe"
     );
+    // Binding on the chain [7; 32]: BLAKE2b-512("zkreg/v1/binding" ‖ chain ‖ body) mod r.
     assert_eq!(
-        hex::encode(tx.binding().into_bigint().to_bytes_le()),
-        "70371b649ad9afca73655b5b6f99e0c2bbaf1ef4c8ce53e5bd523750e248653a"
+        hex::encode(tx.binding(&[7; 32]).into_bigint().to_bytes_le()),
+        "543adb5c2eced4a09f67004fc4d467a84a73cf45cfbbce3a4ff97fdea31eae06"
+    );
+    assert_eq!(
+        zkreg_verifier::wire::issuer_message(&[7; 32], &tx.id()),
+        [&b"zkreg/v1/issuer"[..], &[7; 32], &tx.id()].concat()
     );
 }

@@ -11,12 +11,17 @@ use crate::{
 };
 use ark_bls12_381::Fr;
 use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::fp::FpVar};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use ark_relations::{
+    gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError},
+    ns,
+};
 
 /// The access circuit.
 #[derive(Clone, Debug)]
 pub struct AccessCircuit {
-    public: Option<AccessPublic>,
+    /// The public inputs in [`layout`] order (field elements, so that tests can assign values
+    /// no `u64` can hold).
+    pub(crate) inputs: Option<Vec<Fr>>,
     witness: Option<AccessWitness>,
 }
 
@@ -24,7 +29,7 @@ impl AccessCircuit {
     /// The circuit shape only, for Groth16 setup.
     pub fn blank() -> Self {
         AccessCircuit {
-            public: None,
+            inputs: None,
             witness: None,
         }
     }
@@ -32,7 +37,7 @@ impl AccessCircuit {
     /// A circuit to prove `public` with `witness`.
     pub fn new(public: AccessPublic, witness: AccessWitness) -> Self {
         AccessCircuit {
-            public: Some(public),
+            inputs: Some(public.to_field_elements()),
             witness: Some(witness),
         }
     }
@@ -40,11 +45,7 @@ impl AccessCircuit {
 
 impl ConstraintSynthesizer<Fr> for AccessCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
-        let input = alloc_inputs(
-            cs.clone(),
-            self.public.as_ref().map(AccessPublic::to_field_elements),
-            layout::LEN,
-        )?;
+        let input = alloc_inputs(cs.clone(), self.inputs, layout::LEN)?;
         let w = self.witness.as_ref();
         // A1: the institution id is derived from the key.
         let sk = FpVar::new_witness(cs.clone(), || {
@@ -63,9 +64,19 @@ impl ConstraintSynthesizer<Fr> for AccessCircuit {
         let gcm = g.commitment()?;
         let path = MerklePathVar::new_witness(cs.clone(), TreeKind::GRANTS, w.map(|w| &w.path))?;
         path.root(&gcm)?.enforce_equal(&input[layout::GRANT_ROOT])?;
-        // A3: expiry − now ∈ [0, 2^64).
+        // A3: now ∈ [0, 2^64) and expiry − now ∈ [0, 2^64). The first check makes A3 mean
+        // `now ≤ expiry` over the integers for any field element a verifier may fill in: without
+        // it `now = p − 1` passes (`expiry − now = expiry + 1`), and the ledger's time rule
+        // would compare a `now` the statement never bounded.
         let now = &input[layout::NOW];
-        enforce_u64(&(&g.expiry - now))?;
+        {
+            let _ns = ns!(cs, "now range");
+            enforce_u64(now)?;
+        }
+        {
+            let _ns = ns!(cs, "expiry - now range");
+            enforce_u64(&(&g.expiry - now))?;
+        }
         // A4.
         hash_var(
             Domain::AccessTag,
@@ -242,7 +253,27 @@ mod tests {
             .expect("synthesis");
         assert_eq!(
             (cs.num_constraints(), cs.num_instance_variables()),
-            (8_384, layout::LEN + 1)
+            (8_449, layout::LEN + 1)
         );
+    }
+
+    /// `now = p − 1` (no `u64` holds it) satisfies every other rule: `expiry − now = expiry + 1`
+    /// is in range, and the audit ciphertext encrypts that very field element. Only the `now`
+    /// range check refuses it.
+    #[test]
+    fn a3_now_is_range_checked_in_circuit() {
+        use crate::audit::encrypt;
+        let (case, p, w) = honest();
+        let now = -Fr::from(1u64);
+        let mut m = w.audited(0).to_plaintext();
+        m[AUDIT_FIELDS - 1] = now;
+        let audit = encrypt(&p.rpk, &m, &w.audit_r);
+        let mut c = AccessCircuit::new(p, w);
+        let inputs = c.inputs.as_mut().expect("assigned");
+        inputs[layout::NOW] = now;
+        inputs[layout::AUDIT_C..layout::AUDIT_C + AUDIT_FIELDS].copy_from_slice(&audit.c);
+        let trace = crate::gadgets::first_unsatisfied(c).expect("now = p − 1 was accepted");
+        assert!(trace.ends_with("now range"), "first failure is {trace:?}");
+        let _ = case;
     }
 }

@@ -3,19 +3,24 @@
 use super::{layout, PaymentPublic, PaymentWitness, AUDIT_FIELDS};
 use crate::{
     audit::constraints::AuditInputsVar,
-    gadgets::alloc_inputs,
+    gadgets::{alloc_inputs, enforce_u64},
     keys::constraints::{nullifier_key_var, owner_var},
     merkle::{constraints::MerklePathVar, TreeKind},
     note::constraints::{nullifier_var, NoteVar},
 };
 use ark_bls12_381::Fr;
 use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::fp::FpVar, fields::FieldVar};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use ark_relations::{
+    gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError},
+    ns,
+};
 
 /// The payment circuit. Built blank for parameter generation, or with a statement and witness.
 #[derive(Clone, Debug)]
 pub struct PaymentCircuit {
-    public: Option<PaymentPublic>,
+    /// The public inputs in [`layout`] order. Field elements, not a [`PaymentPublic`], so that
+    /// tests can assign values no `u64` can hold and watch the in-circuit range checks catch them.
+    pub(crate) inputs: Option<Vec<Fr>>,
     witness: Option<PaymentWitness>,
     /// Values assigned to `[in0, in1, out0, out1]`: `Fr::from(note.value)` unless a test
     /// assigns an out-of-range value to exercise rule 6.
@@ -26,7 +31,7 @@ impl PaymentCircuit {
     /// The circuit shape only, for Groth16 setup.
     pub fn blank() -> Self {
         PaymentCircuit {
-            public: None,
+            inputs: None,
             witness: None,
             values: None,
         }
@@ -41,7 +46,7 @@ impl PaymentCircuit {
             Fr::from(witness.outputs[1].value),
         ]);
         PaymentCircuit {
-            public: Some(public),
+            inputs: Some(public.to_field_elements()),
             witness: Some(witness),
             values,
         }
@@ -55,11 +60,7 @@ fn missing() -> SynthesisError {
 impl ConstraintSynthesizer<Fr> for PaymentCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
         // Public inputs, in the shared layout order.
-        let input = alloc_inputs(
-            cs.clone(),
-            self.public.as_ref().map(PaymentPublic::to_field_elements),
-            layout::LEN,
-        )?;
+        let input = alloc_inputs(cs.clone(), self.inputs, layout::LEN)?;
         let w = self.witness.as_ref();
         let vals = self.values;
 
@@ -120,6 +121,22 @@ impl ConstraintSynthesizer<Fr> for PaymentCircuit {
         let v_in_pub = &input[layout::V_IN_PUB];
         let v_out_pub = &input[layout::V_OUT_PUB];
         let fee = &input[layout::FEE];
+        // Rule 6 for the public amounts: each in [0, 2^64) in-circuit (65 constraints each), so
+        // the statement is sound for any verifier that fills inputs from field elements, not
+        // only for one that reads them as `u64`. Without it `v_in_pub = −1` would be a hidden
+        // withdrawal the balance equation accepts.
+        {
+            let _ns = ns!(cs, "v_in_pub range");
+            enforce_u64(v_in_pub)?;
+        }
+        {
+            let _ns = ns!(cs, "v_out_pub range");
+            enforce_u64(v_out_pub)?;
+        }
+        {
+            let _ns = ns!(cs, "fee range");
+            enforce_u64(fee)?;
+        }
         let public_total = v_in_pub + v_out_pub + fee;
         (&asset - &input[layout::ASSET_PUB]).mul_equals(&public_total, &FpVar::zero())?;
 

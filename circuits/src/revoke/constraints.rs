@@ -1,15 +1,24 @@
 //! Statement 4 — revoke, as an R1CS circuit.
 
 use super::{layout, RevokePublic, RevokeWitness};
-use crate::{gadgets::alloc_inputs, grant::constraints::GrantVar, keys::constraints::owner_var};
+use crate::{
+    gadgets::{alloc_inputs, enforce_u64},
+    grant::constraints::GrantVar,
+    keys::constraints::owner_var,
+};
 use ark_bls12_381::Fr;
 use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::fp::FpVar};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use ark_relations::{
+    gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError},
+    ns,
+};
 
 /// The revoke circuit.
 #[derive(Clone, Debug)]
 pub struct RevokeCircuit {
-    public: Option<RevokePublic>,
+    /// The public inputs in [`layout`] order (field elements, so that tests can assign values
+    /// no `u64` can hold).
+    pub(crate) inputs: Option<Vec<Fr>>,
     witness: Option<RevokeWitness>,
 }
 
@@ -17,7 +26,7 @@ impl RevokeCircuit {
     /// The circuit shape only, for Groth16 setup.
     pub fn blank() -> Self {
         RevokeCircuit {
-            public: None,
+            inputs: None,
             witness: None,
         }
     }
@@ -25,7 +34,7 @@ impl RevokeCircuit {
     /// A circuit to prove `public` with `witness`.
     pub fn new(public: RevokePublic, witness: RevokeWitness) -> Self {
         RevokeCircuit {
-            public: Some(public),
+            inputs: Some(public.to_field_elements()),
             witness: Some(witness),
         }
     }
@@ -33,11 +42,13 @@ impl RevokeCircuit {
 
 impl ConstraintSynthesizer<Fr> for RevokeCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
-        let input = alloc_inputs(
-            cs.clone(),
-            self.public.as_ref().map(RevokePublic::to_field_elements),
-            layout::LEN,
-        )?;
+        let input = alloc_inputs(cs.clone(), self.inputs, layout::LEN)?;
+        // R3: pos ∈ [0, 2^64), so the leaf the ledger empties is the one the statement names
+        // for any verifier that fills inputs from field elements.
+        {
+            let _ns = ns!(cs, "pos range");
+            enforce_u64(&input[layout::POS])?;
+        }
         let w = self.witness.as_ref();
         // R1: the owner id is derived from the key.
         let sk = FpVar::new_witness(cs.clone(), || {
@@ -55,7 +66,7 @@ impl ConstraintSynthesizer<Fr> for RevokeCircuit {
         )?;
         // R2.
         g.commitment()?.enforce_equal(&input[layout::GCM])?;
-        // `pos` and `binding` are bound as public inputs; the ledger checks leaf `pos` holds `gcm`.
+        // `binding` is bound as a public input; the ledger checks leaf `pos` holds `gcm`.
         Ok(())
     }
 }
@@ -114,7 +125,17 @@ mod tests {
             .expect("synthesis");
         assert_eq!(
             (cs.num_constraints(), cs.num_instance_variables()),
-            (571, layout::LEN + 1)
+            (636, layout::LEN + 1)
         );
+    }
+
+    /// `pos = p − 1` with an honest owner and grant: only the `pos` range check refuses it.
+    #[test]
+    fn r3_pos_is_range_checked_in_circuit() {
+        let (p, w, _) = honest();
+        let mut c = RevokeCircuit::new(p, w);
+        c.inputs.as_mut().expect("assigned")[layout::POS] = -Fr::from(1u64);
+        let trace = crate::gadgets::first_unsatisfied(c).expect("pos = p − 1 was accepted");
+        assert!(trace.ends_with("pos range"), "first failure is {trace:?}");
     }
 }

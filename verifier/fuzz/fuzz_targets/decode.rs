@@ -9,6 +9,6 @@ use zkreg_verifier::Transaction;
 fuzz_target!(|data: &[u8]| {
     if let Ok(tx) = Transaction::decode(data) {
         assert_eq!(tx.encode(), data);
-        let _ = (tx.id(), tx.binding(), tx.public_inputs());
+        let _ = (tx.id(), tx.binding(&[0; 32]), tx.public_inputs(&[0; 32]));
     }
 });
