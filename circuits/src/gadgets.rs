@@ -63,9 +63,10 @@ pub fn alloc_inputs(
         .collect()
 }
 
-/// Synthesises `circuit` with a tracing [`ConstraintLayer`] installed and returns
-/// `which_is_unsatisfied()`: the trace (namespace names) of the first unsatisfied constraint, or
-/// `None` if every constraint holds. Soundness tests assert the rule a witness breaks by name.
+/// Synthesises `circuit` with a tracing [`ConstraintLayer`] installed and names the first
+/// unsatisfied constraint from `which_is_unsatisfied()`: the innermost of this crate's namespaces
+/// (`ns!(cs, "v_in_pub range")` gives `"v_in_pub range"`), `"unnamed"` if it sits in none, `None`
+/// if every constraint holds. Soundness tests assert the rule a witness breaks by name.
 ///
 /// [`ConstraintLayer`]: ark_relations::gr1cs::trace::ConstraintLayer
 #[cfg(test)]
@@ -80,7 +81,16 @@ pub(crate) fn first_unsatisfied<C: ark_relations::gr1cs::ConstraintSynthesizer<F
         circuit
             .generate_constraints(cs.clone())
             .unwrap_or_else(|e| panic!("synthesis: {e}"));
-        cs.which_is_unsatisfied()
-            .unwrap_or_else(|e| panic!("assigned: {e}"))
+        let trace = cs
+            .which_is_unsatisfied()
+            .unwrap_or_else(|e| panic!("assigned: {e}"))?;
+        // Lines read `   3: zkreg_circuits::payment::constraints::v_in_pub range`.
+        let ours = trace
+            .lines()
+            .filter_map(|l| l.trim().split_once(": ").map(|(_, path)| path))
+            .filter(|path| path.starts_with("zkreg_circuits::"))
+            .filter_map(|path| path.rsplit("::").next())
+            .next(); // frames run from the innermost outward
+        Some(ours.unwrap_or("unnamed").to_string())
     })
 }

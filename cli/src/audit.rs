@@ -353,8 +353,10 @@ pub fn cmd_export(
     Ok(())
 }
 
-/// A disclosure file.
+/// A disclosure file. Unknown fields are refused, and every encoded field must be in the one
+/// canonical form the disclosing side writes, so one disclosure has exactly one text.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DisclosureFile {
     /// `zkreg-disclosure/1`.
     pub format: String,
@@ -478,6 +480,14 @@ fn value_matches(col: &str, claimed: &Value, actual: &Value) -> bool {
     false
 }
 
+/// A field must be written exactly as its value encodes (lower-case hex, no padding).
+fn canonical(field: &str, encoded: &str, given: &str) -> Result<()> {
+    if encoded != given {
+        bail!("disclosure field {field} is not in canonical form (expected {encoded})");
+    }
+    Ok(())
+}
+
 /// Checks a disclosure against the local ledger, without any regulator key. Every top-level
 /// field is either re-derived from the ledger and compared (format, chain id, genesis, tx id,
 /// height, kind, RPK, R) or checked by the proof (shared point, challenge, response), and the
@@ -507,6 +517,7 @@ pub fn verify_disclosure(session: &mut Session, d: &DisclosureFile) -> Result<Ro
         );
     }
     let id = util::id_from_hex(&d.tx_id)?;
+    canonical("tx_id", &id_hex(&id), &d.tx_id)?;
     let rec = find_record(ledger, &id)?;
     if rec.height != d.height {
         bail!(
@@ -527,10 +538,11 @@ pub fn verify_disclosure(session: &mut Session, d: &DisclosureFile) -> Result<Ro
             util::short(&d.tx_id)
         );
     }
-    if point_to_hex(&r_point) != d.r_point.trim() {
+    if point_to_hex(&r_point) != d.r_point {
         bail!("the disclosure's R is not the ciphertext's R on the ledger");
     }
     let rpk = point_from_hex(&d.rpk).map_err(|e| anyhow!("rpk: {e}"))?;
+    canonical("rpk", &point_to_hex(&rpk), &d.rpk)?;
     if cfg.rpk_at(rec.height) != Some(rpk) {
         bail!(
             "the disclosure's RPK is not the regulator key the genesis names for height {}",
@@ -538,8 +550,12 @@ pub fn verify_disclosure(session: &mut Session, d: &DisclosureFile) -> Result<Ro
         );
     }
     let s = point_from_hex(&d.shared_point).map_err(|e| anyhow!("shared point: {e}"))?;
+    canonical("shared_point", &point_to_hex(&s), &d.shared_point)?;
     let proof = DleqProof::from_hex(&d.proof_challenge, &d.proof_response)
         .map_err(|e| anyhow!("proof: {e}"))?;
+    let (e, z) = proof.to_hex();
+    canonical("proof_challenge", &e, &d.proof_challenge)?;
+    canonical("proof_response", &z, &d.proof_response)?;
     let ctx = context(&cfg.hash, rec.height, kind, &id, &c);
     disclosure::verify(&rpk, &r_point, &s, &ctx, &proof).map_err(|e| anyhow!("{e}"))?;
     let plaintext = disclosure::decrypt_with_shared(&s, &c);

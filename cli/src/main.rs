@@ -241,8 +241,8 @@ enum LedgerCmd {
         #[arg(long, default_value_t = 64)]
         anchor_window: u64,
         /// How far (seconds) an access's time may be ahead of block time; it may never be
-        /// behind, so no access lands after its grant's expiry. (Spam bounds such as
-        /// revocation_spacing take their defaults; set them in a --genesis file.)
+        /// behind, so no access lands after its grant's expiry. (max_grants_per_block takes
+        /// its default, 64; set it in a --genesis file.)
         #[arg(long, default_value_t = 600)]
         time_tolerance: u64,
     },

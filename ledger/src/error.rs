@@ -62,19 +62,6 @@ pub enum Rule {
         /// The genesis bound `max_grants_per_block`.
         max: u64,
     },
-    /// The block already holds the most revocations one block may carry.
-    #[error("more than {max} revocations in one block")]
-    TooManyRevocations {
-        /// The genesis bound `max_revocations_per_block`.
-        max: u64,
-    },
-    /// A revocation came fewer than `revocation_spacing` blocks after the previous block with
-    /// revocations (each such block makes outstanding access proofs stale).
-    #[error("revocations are spaced: the next block that may carry one is at height {next}")]
-    RevocationTooSoon {
-        /// The first height that may carry a revocation.
-        next: u64,
-    },
     /// A revocation names a position that does not hold that grant (or it is already revoked).
     #[error("no such live grant at position {0}")]
     NoSuchGrant(u64),

@@ -43,14 +43,6 @@ fn default_max_grants() -> u64 {
     64
 }
 
-fn default_max_revocations() -> u64 {
-    16
-}
-
-fn default_revocation_spacing() -> u64 {
-    4
-}
-
 /// The genesis file (JSON).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Genesis {
@@ -69,18 +61,12 @@ pub struct Genesis {
     /// so an access lands only while block time ≤ the grant's expiry.
     #[serde(default = "default_tolerance")]
     pub time_tolerance: u64,
-    /// Most grants one block may append: grants cost nothing at the ledger, so this bounds how
-    /// fast the grant tree (2^24 leaves) can be filled (docs/PROTOCOL.md, "Spam bounds").
+    /// Most grants one block may append. Grants cost nothing at the ledger, so this bounds how
+    /// fast the grant tree (2^24 leaves) can fill, and, since every revocation empties a grant
+    /// that landed earlier, the sustained rate of revocations. Revocations themselves are never
+    /// capped or delayed: consent withdrawal comes first (docs/PROTOCOL.md, "Spam bounds").
     #[serde(default = "default_max_grants")]
     pub max_grants_per_block: u64,
-    /// Most revocations one block may carry.
-    #[serde(default = "default_max_revocations")]
-    pub max_revocations_per_block: u64,
-    /// Fewest blocks between two blocks that carry revocations. Every such block makes all
-    /// outstanding access proofs stale, so this guarantees an access proof at least this many
-    /// blocks of life; an honest revocation waits at most this many blocks minus one.
-    #[serde(default = "default_revocation_spacing")]
-    pub revocation_spacing: u64,
     /// Whether keys made with a public `--dev-seed` are accepted (default: no).
     #[serde(default)]
     pub allow_insecure_keys: bool,
@@ -88,8 +74,8 @@ pub struct Genesis {
 
 impl Genesis {
     /// A genesis with the default windows and bounds (anchor window 64, access tolerance 600 s,
-    /// 64 grants and 16 revocations per block, revocations 4 blocks apart) that refuses
-    /// insecure dev keys: the one constructor the CLI, tests and benches share.
+    /// 64 grants per block) that refuses insecure dev keys: the one constructor the CLI, tests
+    /// and benches share.
     pub fn new(
         chain_id: impl Into<String>,
         regulator_keys: Vec<RegulatorKeyEntry>,
@@ -104,8 +90,6 @@ impl Genesis {
             anchor_window: default_window(),
             time_tolerance: default_tolerance(),
             max_grants_per_block: default_max_grants(),
-            max_revocations_per_block: default_max_revocations(),
-            revocation_spacing: default_revocation_spacing(),
             allow_insecure_keys: false,
         }
     }
@@ -133,11 +117,6 @@ impl ChainConfig {
         for (name, value) in [
             ("anchor_window", genesis.anchor_window),
             ("max_grants_per_block", genesis.max_grants_per_block),
-            (
-                "max_revocations_per_block",
-                genesis.max_revocations_per_block,
-            ),
-            ("revocation_spacing", genesis.revocation_spacing),
         ] {
             if value == 0 {
                 return Err(bad(format!("{name} must be at least 1")));

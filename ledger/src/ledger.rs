@@ -325,9 +325,9 @@ impl Ledger {
     /// Decodes, verifies (batched per circuit, in parallel) and checks a block against the
     /// current state, one rule function per kind over a shared [`BlockContext`]. Writes nothing.
     ///
-    /// Order (docs/PROTOCOL.md, "Ledger"): block rules (height, time) → decode → duplicate ids in
-    /// the block → stateless checks and proofs → per transaction, in block order: the id is new
-    /// to state, then the kind's rules against state plus the block so far.
+    /// Order (docs/PROTOCOL.md, "Ledger"): block rules (height, time) → decode → ids new to the
+    /// block and to state → stateless checks and proofs → per transaction, in block order, the
+    /// kind's rules against state plus the block so far.
     pub fn verify_block(
         &self,
         height: u64,
@@ -357,9 +357,15 @@ impl Ledger {
             .collect::<Result<_, _>>()?;
         let ids: Vec<TxId> = decoded.par_iter().map(Transaction::id).collect();
         let mut seen = HashSet::new();
+        let txs_cf = cf(&self.db, CF_TXS)?;
         for (i, id) in ids.iter().enumerate() {
             if !seen.insert(*id) {
                 return Err(reject(i, Some(*id), Rule::DuplicateTx).into());
+            }
+            // Every kind: an id already in state is a replay. Checked before any proof, so a
+            // resubmitted transaction costs one lookup, not a pairing.
+            if self.db.get_pinned_cf(txs_cf, id)?.is_some() {
+                return Err(reject(i, Some(*id), Rule::TxReplayed).into());
             }
         }
         // 2. Stateless checks and proofs, batched per circuit.
@@ -374,12 +380,12 @@ impl Ledger {
                 id: ids[i],
                 bytes: &txs[i],
             };
-            let outcome = ctx.not_replayed(&at).and_then(|()| match tx {
+            let outcome = match tx {
                 Transaction::Payment(p) => ctx.payment(&at, p),
                 Transaction::Grant(g) => ctx.grant(&at, g),
                 Transaction::Access(a) => ctx.access(&at, a, tx.binding(&self.config.hash)),
                 Transaction::Revoke(r) => ctx.revoke(&at, r),
-            });
+            };
             match outcome.map(|()| ctx.record_tx(&at)) {
                 Ok(()) => {}
                 Err(Refusal::Rule(rule)) => return Err(reject(i, Some(ids[i]), rule).into()),
@@ -532,15 +538,6 @@ impl<'a> BlockContext<'a> {
         self.tip.counts.txs += 1;
     }
 
-    /// Every kind, checked first: a transaction id already in state is a replay. (Within one
-    /// block, a repeated id is refused before any proof is checked, as `DuplicateTx`.)
-    fn not_replayed(&self, at: &TxAt) -> Result<(), Refusal> {
-        if self.in_state(self.cfs.txs, &at.id)? {
-            return Err(Rule::TxReplayed.into());
-        }
-        Ok(())
-    }
-
     /// Payment rules: anchor among the last K note roots, regulator key in force,
     /// deposits and withdrawals signed by an issuer of the asset, nullifiers unseen in state and
     /// in the block (the two of one payment included).
@@ -668,24 +665,12 @@ impl<'a> BlockContext<'a> {
         Ok(())
     }
 
-    /// Revocation rules: revocations are rate-bounded (at most
-    /// `max_revocations_per_block`, and a block with revocations at least `revocation_spacing`
-    /// blocks after the previous one); leaf `pos` holds `gcm` and is live. With grant
-    /// commitments unique (see [`Self::grant`]), that leaf is the only position that ever held
-    /// `gcm`, so emptying it ends every use of the grant.
+    /// Revocation rule: leaf `pos` holds `gcm` and is live. With grant commitments unique (see
+    /// [`Self::grant`]), that leaf is the only position that ever held `gcm`, so emptying it
+    /// ends every use of the grant. Revocations are deliberately neither capped nor spaced: any
+    /// such bound lets a spammer who fills it delay an owner's withdrawal of consent. Their
+    /// rate is bounded through grants (`max_grants_per_block`), each revocation consuming one.
     fn revoke(&mut self, at: &TxAt, r: &RevokeTx) -> Result<(), Refusal> {
-        let genesis = &self.ledger.config.genesis;
-        let last = self.ledger.cache.tip.last_revocation;
-        if last > 0 && self.height < last.saturating_add(genesis.revocation_spacing) {
-            return Err(Rule::RevocationTooSoon {
-                next: last.saturating_add(genesis.revocation_spacing),
-            }
-            .into());
-        }
-        let max = genesis.max_revocations_per_block;
-        if self.revocations.len() as u64 >= max {
-            return Err(Rule::TooManyRevocations { max }.into());
-        }
         let leaf = self
             .grant_writes
             .iter()

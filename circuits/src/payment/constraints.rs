@@ -121,22 +121,6 @@ impl ConstraintSynthesizer<Fr> for PaymentCircuit {
         let v_in_pub = &input[layout::V_IN_PUB];
         let v_out_pub = &input[layout::V_OUT_PUB];
         let fee = &input[layout::FEE];
-        // Rule 6 for the public amounts: each in [0, 2^64) in-circuit (65 constraints each), so
-        // the statement is sound for any verifier that fills inputs from field elements, not
-        // only for one that reads them as `u64`. Without it `v_in_pub = −1` would be a hidden
-        // withdrawal the balance equation accepts.
-        {
-            let _ns = ns!(cs, "v_in_pub range");
-            enforce_u64(v_in_pub)?;
-        }
-        {
-            let _ns = ns!(cs, "v_out_pub range");
-            enforce_u64(v_out_pub)?;
-        }
-        {
-            let _ns = ns!(cs, "fee range");
-            enforce_u64(fee)?;
-        }
         let public_total = v_in_pub + v_out_pub + fee;
         (&asset - &input[layout::ASSET_PUB]).mul_equals(&public_total, &FpVar::zero())?;
 
@@ -161,7 +145,24 @@ impl ConstraintSynthesizer<Fr> for PaymentCircuit {
             r_point: &input[layout::AUDIT_R..layout::AUDIT_R + 2],
             c: &input[layout::AUDIT_C..layout::AUDIT_C + AUDIT_FIELDS],
         }
-        .enforce_encryption(cs, w.map(|w| &w.audit_r), &m)?;
+        .enforce_encryption(cs.clone(), w.map(|w| &w.audit_r), &m)?;
+        // Rule 6 for the public amounts: each in [0, 2^64) in-circuit (65 constraints each), so
+        // the statement is sound for any verifier that fills inputs from field elements, not
+        // only for one that reads them as `u64`. Without it `v_in_pub = −1` would be a hidden
+        // withdrawal the balance equation accepts. Synthesised last, so that a test whose first
+        // unsatisfied constraint is one of these knows every other rule held.
+        {
+            let _ns = ns!(cs, "v_in_pub range");
+            enforce_u64(v_in_pub)?;
+        }
+        {
+            let _ns = ns!(cs, "v_out_pub range");
+            enforce_u64(v_out_pub)?;
+        }
+        {
+            let _ns = ns!(cs, "fee range");
+            enforce_u64(fee)?;
+        }
         // Rule 9: `binding` is input[layout::BINDING]; Groth16 binds every public input
         // (ark-groth16 adds one QAP row per input), so nothing else is needed here.
         Ok(())
