@@ -75,8 +75,19 @@ pub(crate) fn first_unsatisfied<C: ark_relations::gr1cs::ConstraintSynthesizer<F
 ) -> Option<String> {
     use ark_relations::gr1cs::{trace::ConstraintLayer, ConstraintSystem};
     use tracing_subscriber::layer::SubscriberExt;
-    let subscriber = tracing_subscriber::registry().with(ConstraintLayer::default());
-    tracing::subscriber::with_default(subscriber, || {
+    // One global subscriber for the whole test binary. A thread-scoped one is not enough:
+    // tests run on parallel threads, and tracing caches a callsite's interest (and the maximum
+    // level) globally, so a span first reached by a test without a subscriber stays disabled
+    // for this one too.
+    static GLOBAL: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    GLOBAL.get_or_init(|| {
+        let subscriber = tracing_subscriber::registry().with(ConstraintLayer::default());
+        if tracing::subscriber::set_global_default(subscriber).is_err() {
+            panic!("another global tracing subscriber is set");
+        }
+        tracing::callsite::rebuild_interest_cache();
+    });
+    {
         let cs = ConstraintSystem::<Fr>::new_ref();
         circuit
             .generate_constraints(cs.clone())
@@ -92,5 +103,5 @@ pub(crate) fn first_unsatisfied<C: ark_relations::gr1cs::ConstraintSynthesizer<F
             .filter_map(|path| path.rsplit("::").next())
             .next(); // frames run from the innermost outward
         Some(ours.unwrap_or("unnamed").to_string())
-    })
+    }
 }
