@@ -160,9 +160,9 @@ fn payments_consent_audit_and_disclosure_through_the_cli() {
     let pay_id = tx_id(&out);
     zkreg_ok(h, &["ledger", "submit", p(&t("pay.tx")), "--time", "50"]);
     assert_eq!((balance(h, "alice"), balance(h, "bob")), (70, 30));
-    // Replaying the same payment is refused (its nullifier is spent), and nothing is applied.
+    // Replaying the same payment is refused (its id is on the ledger), and nothing is applied.
     let e = zkreg_err(h, &["ledger", "submit", p(&t("pay.tx"))]);
-    assert!(e.contains("nullifier already spent"), "{e}");
+    assert!(e.contains("already on the ledger (replay)"), "{e}");
 
     let out = zkreg_ok(
         h,
