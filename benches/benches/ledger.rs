@@ -5,6 +5,7 @@
 //! it under the target directory; later runs start in seconds.
 //!
 //! `cargo bench -p zkreg-benches --bench ledger`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first failure
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::{path::Path, time::Duration};

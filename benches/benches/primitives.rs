@@ -2,6 +2,7 @@
 //! measured alone so a change to `decode`, `verify` or `verify_batch` can be explained.
 //!
 //! `cargo bench -p zkreg-benches --bench primitives`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first failure
 
 use ark_bls12_381::{Bls12_381, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{pairing::Pairing, AffineRepr, CurveGroup, PrimeGroup, VariableBaseMSM};

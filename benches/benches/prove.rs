@@ -1,6 +1,7 @@
 //! Proving time per circuit, proving-key size, regulator audit decryption and wallet scanning.
 //!
 //! `cargo bench -p zkreg-benches --bench prove`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first failure
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::SeedableRng;

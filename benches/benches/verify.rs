@@ -8,6 +8,7 @@
 //! proofs would.
 //!
 //! `cargo bench -p zkreg-benches --bench verify`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first failure
 
 use ark_bls12_381::{Bls12_381, G1Affine};
 use ark_ec::AffineRepr;

@@ -1,5 +1,6 @@
 //! Groth16 round trips with test parameters: honest proofs verify; changing any single public
 //! input makes verification fail. Parameters are generated once per test binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first failure
 
 use ark_bls12_381::{Bls12_381, Fr};
 use ark_groth16::{Groth16, PreparedVerifyingKey, ProvingKey};

@@ -161,8 +161,9 @@ impl Home {
             .map_err(|e| anyhow!("key {name:?}: {e}"))
     }
 
-    /// Every key file: `(name, key file)`, sorted by name. Unreadable files are skipped.
-    pub fn all_keys(&self) -> Vec<(String, KeyFile)> {
+    /// Every key file: `(name, key file or why it is unreadable)`, sorted by name. A corrupt
+    /// file is reported, never silently left out.
+    pub fn all_keys(&self) -> Vec<(String, Result<KeyFile>)> {
         let mut out = Vec::new();
         let Ok(rd) = std::fs::read_dir(self.keys()) else {
             return out;
@@ -175,9 +176,8 @@ impl Home {
             let Some(name) = p.file_stem().and_then(|s| s.to_str()).map(str::to_string) else {
                 continue;
             };
-            if let Ok(f) = self.key_any(&name) {
-                out.push((name, f));
-            }
+            let f = self.key_any(&name);
+            out.push((name, f));
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out

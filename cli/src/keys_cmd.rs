@@ -76,8 +76,18 @@ pub fn cmd_list(home: &Home) -> Result<()> {
     if keys.is_empty() {
         println!("no keys in {}", home.keys().display());
     }
+    let mut corrupt = Vec::new();
     for (name, f) in keys {
-        println!("{name:16} {:9} {}", kind_word(f.kind), public_text(&f)?);
+        match f.and_then(|f| Ok((kind_word(f.kind), public_text(&f)?))) {
+            Ok((kind, public)) => println!("{name:16} {kind:9} {public}"),
+            Err(e) => {
+                println!("{name:16} {:9} {e:#}", "UNREADABLE");
+                corrupt.push(format!("{}", home.key_path(&name)?.display()));
+            }
+        }
+    }
+    if !corrupt.is_empty() {
+        bail!("unreadable key file(s): {}", corrupt.join(", "));
     }
     Ok(())
 }

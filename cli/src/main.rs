@@ -3,6 +3,27 @@
 //! Every failure is one line on stderr starting with `error:` and a non-zero exit code.
 #![forbid(unsafe_code)]
 
+/// `println!` for the whole binary (defined before the modules, so it shadows std's in all of
+/// them): output to a closed pipe (`zkreg verify x.tx | head -c 10`) ends the command quietly
+/// with status 0 instead of std's panic on `EPIPE`; any other write failure is one `error:`
+/// line and status 1.
+macro_rules! println {
+    () => {
+        $crate::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` with [`println!`]'s handling of a closed pipe.
+#[allow(unused_macros)]
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))
+    };
+}
+
 mod audit;
 mod bench_cmd;
 mod consent;
@@ -169,8 +190,9 @@ enum Command {
     /// Constraint counts, proving, decoding, single and batch verification, ledger blocks of
     /// private payments with durable commits, audit decryption, wallet scanning, proof and key
     /// sizes. The ledger workload (real proofs) is proven on the first run and cached in
-    /// <home>/bench/; later runs take a few minutes. Build with --release, and for speed with
-    /// RUSTFLAGS="-C target-cpu=native" (see BENCHMARKS.md).
+    /// <home>/bench/; later runs take a few minutes. Runs the zkreg-bench program that sits
+    /// next to zkreg: build both with `cargo build --release -p zkreg-cli -p zkreg-benches`
+    /// (see BENCHMARKS.md).
     Bench {
         /// A 64-payment block and 3 samples per median instead of 256 and 7.
         #[arg(long)]
@@ -776,6 +798,45 @@ fn verify_tx(home: &Home, path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes to standard output; see [`println!`].
+fn write_stdout(args: std::fmt::Arguments) {
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Parses the command line. Help and version print as clap prints them; a usage error is one
+/// `error:` line (clap's first line, plus a pointer to `--help`) and exit status 2.
+fn parse_args() -> Result<Cli, ExitCode> {
+    use clap::error::ErrorKind;
+    match Cli::try_parse() {
+        Ok(cli) => Ok(cli),
+        Err(e) => match e.kind() {
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let _ = e.print();
+                Err(ExitCode::from(if e.use_stderr() { 2 } else { 0 }))
+            }
+            _ => {
+                let rendered = e.render().to_string();
+                let first = rendered
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("error: invalid arguments");
+                let first = first.strip_prefix("error: ").unwrap_or(first);
+                eprintln!("error: {first} (see --help)");
+                Err(ExitCode::from(2))
+            }
+        },
+    }
+}
+
 fn main() -> ExitCode {
     // A bug must still end in one line, not a panic message with a backtrace.
     std::panic::set_hook(Box::new(|info| {
@@ -791,7 +852,10 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         eprintln!("error: internal error{at}: {}", msg.replace('\n', " "));
     }));
-    let cli = Cli::parse();
+    let cli = match parse_args() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli))) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {

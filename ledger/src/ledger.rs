@@ -4,6 +4,10 @@ use crate::{
     codec::{audit_ct, be, fr, read_be, read_fr},
     error::{LedgerError, Rejection, Rule},
     genesis::ChainConfig,
+    rows::{
+        AuditRow, BlockRow, CmRow, GcmRow, GrantLeafRow, NoteRow, NullifierRow, Place, TagRow,
+        TxRow,
+    },
     store::*,
 };
 use ark_bls12_381::{Bls12_381, Fr};
@@ -219,7 +223,7 @@ impl Ledger {
         let mut cms = Vec::new();
         for item in db.iterator_cf(cf(db, CF_NOTES)?, IteratorMode::Start) {
             let (_, v) = item?;
-            cms.push(read_fr(v.get(12..44).unwrap_or(&[]))?);
+            cms.push(NoteRow::decode(&v)?.cm);
         }
         let mut note_tree = MerkleTree::new(TreeKind::NOTES);
         note_tree
@@ -228,7 +232,7 @@ impl Ledger {
         let mut gcms = Vec::new();
         for item in db.iterator_cf(cf(db, CF_GRANTS)?, IteratorMode::Start) {
             let (_, v) = item?;
-            gcms.push(read_fr(v.get(..32).unwrap_or(&[]))?);
+            gcms.push(GrantLeafRow::decode(&v)?.leaf);
         }
         let mut grant_tree = MerkleTree::new(TreeKind::GRANTS);
         grant_tree
@@ -376,7 +380,10 @@ impl Ledger {
         let mut ctx = BlockContext::new(self, height, time)?;
         for (i, tx) in decoded.iter().enumerate() {
             let at = TxAt {
-                index: i as u32,
+                place: Place {
+                    height,
+                    index: i as u32,
+                },
                 id: ids[i],
                 bytes: &txs[i],
             };
@@ -422,7 +429,7 @@ impl From<rocksdb::Error> for Refusal {
 
 /// A transaction's place in its block.
 struct TxAt<'b> {
-    index: u32,
+    place: Place,
     id: TxId,
     bytes: &'b [u8],
 }
@@ -506,19 +513,15 @@ impl<'a> BlockContext<'a> {
         Ok(self.ledger.db.get_pinned_cf(cf, key)?.is_some())
     }
 
-    fn audit_key(&self, at: &TxAt) -> Vec<u8> {
-        let mut k = be(self.height).to_vec();
-        k.extend_from_slice(&at.index.to_be_bytes());
-        k
-    }
-
     /// The audit record `kind ‖ tx id ‖ payload`.
     fn put_audit(&mut self, at: &TxAt, kind: TxKind, payload: &[u8]) {
-        let mut rec = vec![kind as u8];
-        rec.extend_from_slice(&at.id);
-        rec.extend_from_slice(payload);
-        let key = self.audit_key(at);
-        self.batch.put_cf(self.cfs.audit, key, rec);
+        let row = AuditRow {
+            kind: kind as u8,
+            tx_id: at.id,
+            payload,
+        };
+        self.batch
+            .put_cf(self.cfs.audit, at.place.key(), row.encode());
     }
 
     /// The regulator key must be the one in force at this height.
@@ -531,10 +534,11 @@ impl<'a> BlockContext<'a> {
 
     /// Records an accepted transaction's body under its id.
     fn record_tx(&mut self, at: &TxAt) {
-        let mut v = be(self.height).to_vec();
-        v.extend_from_slice(&at.index.to_be_bytes());
-        v.extend_from_slice(at.bytes);
-        self.batch.put_cf(self.cfs.txs, at.id, v);
+        let row = TxRow {
+            place: at.place,
+            bytes: at.bytes,
+        };
+        self.batch.put_cf(self.cfs.txs, at.id, row.encode());
         self.tip.counts.txs += 1;
     }
 
@@ -565,25 +569,29 @@ impl<'a> BlockContext<'a> {
             if !self.nullifiers.insert(k) {
                 return Err(Rule::DuplicateNullifier.into());
             }
-            let mut v = be(self.height).to_vec();
-            v.extend_from_slice(&at.id);
-            self.batch.put_cf(self.cfs.nullifiers, k, v);
+            let row = NullifierRow {
+                height: self.height,
+                tx_id: at.id,
+            };
+            self.batch.put_cf(self.cfs.nullifiers, k, row.encode());
         }
         self.tip.counts.nullifiers += 2;
         let note_tree = &self.ledger.cache.note_tree;
         for (j, cm) in p.output_commitments.iter().enumerate() {
             let pos = note_tree.len() + self.new_cms.len() as u64;
             self.new_cms.push(*cm);
-            let mut v = be(self.height).to_vec();
-            v.extend_from_slice(&at.index.to_be_bytes());
-            v.extend_from_slice(&fr(cm));
-            v.extend_from_slice(&p.deliveries[j]);
-            self.batch.put_cf(self.cfs.notes, be(pos), v);
-            let mut o = be(pos).to_vec();
-            o.extend_from_slice(&be(self.height));
-            o.extend_from_slice(&at.index.to_be_bytes());
-            o.extend_from_slice(&at.id);
-            self.batch.put_cf(self.cfs.cm_index, fr(cm), o);
+            let note = NoteRow {
+                place: at.place,
+                cm: *cm,
+                delivery: p.deliveries[j].clone(),
+            };
+            self.batch.put_cf(self.cfs.notes, be(pos), note.encode());
+            let origin = CmRow {
+                pos,
+                place: at.place,
+                tx_id: at.id,
+            };
+            self.batch.put_cf(self.cfs.cm_index, fr(cm), origin.encode());
         }
         self.put_audit(at, TxKind::Payment, &audit_ct(&p.audit));
         Ok(())
@@ -609,13 +617,17 @@ impl<'a> BlockContext<'a> {
         }
         self.new_gcms.push(g.gcm);
         self.grant_writes.push((pos, g.gcm));
-        let mut v = fr(&g.gcm).to_vec();
-        v.extend_from_slice(&be(self.height));
-        self.batch.put_cf(self.cfs.grants, be(pos), v);
-        let mut ix = be(pos).to_vec();
-        ix.extend_from_slice(&be(self.height));
-        ix.extend_from_slice(&at.id);
-        self.batch.put_cf(self.cfs.gcm_index, k, ix);
+        let leaf = GrantLeafRow {
+            leaf: g.gcm,
+            height: self.height,
+        };
+        self.batch.put_cf(self.cfs.grants, be(pos), leaf.encode());
+        let index = GcmRow {
+            pos,
+            height: self.height,
+            tx_id: at.id,
+        };
+        self.batch.put_cf(self.cfs.gcm_index, k, index.encode());
         self.tip.counts.grants += 1;
         let mut payload = audit_ct(&g.audit);
         payload.extend_from_slice(&be(pos));
@@ -654,12 +666,13 @@ impl<'a> BlockContext<'a> {
         if self.in_state(self.cfs.tags, &k)? || !self.tags.insert(k) {
             return Err(Rule::TagReplayed.into());
         }
-        let mut v = be(self.height).to_vec();
-        v.extend_from_slice(&at.index.to_be_bytes());
-        v.extend_from_slice(&at.id);
-        v.extend_from_slice(&fr(&binding));
-        v.extend_from_slice(&be(a.now));
-        self.batch.put_cf(self.cfs.tags, k, v);
+        let row = TagRow {
+            place: at.place,
+            tx_id: at.id,
+            binding,
+            now: a.now,
+        };
+        self.batch.put_cf(self.cfs.tags, k, row.encode());
         self.tip.counts.accesses += 1;
         self.put_audit(at, TxKind::Access, &audit_ct(&a.audit));
         Ok(())
@@ -683,9 +696,11 @@ impl<'a> BlockContext<'a> {
         }
         self.grant_writes.push((r.pos, EMPTY_LEAF));
         self.revocations.push((r.pos, EMPTY_LEAF));
-        let mut v = fr(&EMPTY_LEAF).to_vec();
-        v.extend_from_slice(&be(self.height));
-        self.batch.put_cf(self.cfs.grants, be(r.pos), v);
+        let leaf = GrantLeafRow {
+            leaf: EMPTY_LEAF,
+            height: self.height,
+        };
+        self.batch.put_cf(self.cfs.grants, be(r.pos), leaf.encode());
         self.tip.counts.revocations += 1;
         let mut payload = be(r.pos).to_vec();
         payload.extend_from_slice(&fr(&r.gcm));
@@ -734,10 +749,12 @@ impl<'a> BlockContext<'a> {
         let (b, cfs) = (&mut self.batch, &self.cfs);
         b.put_cf(cfs.note_roots, be(height), fr(&note_root));
         b.put_cf(cfs.grant_roots, be(height), fr(&grant_root));
-        let mut blk = be(time).to_vec();
-        blk.extend_from_slice(&(ids.len() as u32).to_be_bytes());
-        blk.extend_from_slice(&tip.state_root);
-        b.put_cf(cfs.blocks, be(height), blk);
+        let block = BlockRow {
+            time,
+            txs: ids.len() as u32,
+            state_root: tip.state_root,
+        };
+        b.put_cf(cfs.blocks, be(height), block.encode());
         b.put_cf(cfs.meta, META_HEIGHT, be(height));
         b.put_cf(cfs.meta, META_TIME, be(time));
         b.put_cf(cfs.meta, META_STATE_ROOT, tip.state_root);

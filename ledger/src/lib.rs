@@ -17,6 +17,7 @@ pub mod error;
 pub mod genesis;
 mod ledger;
 pub mod query;
+mod rows;
 mod store;
 
 pub use error::{LedgerError, Rejection, Rule};

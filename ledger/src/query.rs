@@ -4,6 +4,7 @@
 use crate::{
     codec::{read_audit_ct, read_be, read_fr},
     ledger::{Counts, Ledger},
+    rows::{AuditRow, CmRow, GcmRow, GrantLeafRow, NoteRow, TagRow, TxRow},
     store::*,
     LedgerError,
 };
@@ -112,12 +113,6 @@ pub struct Status {
     pub counts: Counts,
 }
 
-fn id32(b: &[u8]) -> Result<TxId, LedgerError> {
-    b.get(..32)
-        .and_then(|s| s.try_into().ok())
-        .ok_or_else(|| LedgerError::Corrupt("short tx id".into()))
-}
-
 fn u32be(b: &[u8]) -> Result<u32, LedgerError> {
     b.get(..4)
         .and_then(|s| s.try_into().ok())
@@ -125,15 +120,16 @@ fn u32be(b: &[u8]) -> Result<u32, LedgerError> {
         .ok_or_else(|| LedgerError::Corrupt("short index".into()))
 }
 
-/// Parses a `CF_TAGS` entry (layout in `store`).
+/// Parses a `CF_TAGS` entry.
 fn access_record(k: &[u8], v: &[u8]) -> Result<AccessRecord, LedgerError> {
+    let row = TagRow::decode(v)?;
     Ok(AccessRecord {
         tag: read_fr(k)?,
-        height: read_be(v)?,
-        index: u32be(v.get(8..).unwrap_or(&[]))?,
-        tx_id: id32(v.get(12..).unwrap_or(&[]))?,
-        binding: read_fr(v.get(44..76).unwrap_or(&[]))?,
-        now: read_be(v.get(76..).unwrap_or(&[]))?,
+        height: row.place.height,
+        index: row.place.index,
+        tx_id: row.tx_id,
+        binding: row.binding,
+        now: row.now,
     })
 }
 
@@ -162,11 +158,12 @@ impl Ledger {
             IteratorMode::From(&key, Direction::Forward),
         ) {
             let (k, v) = item?;
+            let row = NoteRow::decode(&v)?;
             out.push(Output {
                 pos: read_be(&k)?,
-                height: read_be(&v)?,
-                cm: read_fr(v.get(12..44).unwrap_or(&[]))?,
-                delivery: v.get(44..).unwrap_or(&[]).to_vec(),
+                height: row.place.height,
+                cm: row.cm,
+                delivery: row.delivery,
             });
         }
         Ok(out)
@@ -232,12 +229,9 @@ impl Ledger {
             if h > to {
                 break;
             }
-            let kind = *v
-                .first()
-                .ok_or_else(|| LedgerError::Corrupt("empty audit record".into()))?;
-            let tx_id = id32(v.get(1..).unwrap_or(&[]))?;
-            let body = v.get(33..).unwrap_or(&[]);
-            let payload = match TxKind::try_from(kind)
+            let row = AuditRow::decode(&v)?;
+            let body = row.payload;
+            let payload = match TxKind::try_from(row.kind)
                 .map_err(|_| LedgerError::Corrupt("audit kind".into()))?
             {
                 TxKind::Payment => AuditPayload::Payment(read_audit_ct(body)?),
@@ -257,7 +251,7 @@ impl Ledger {
             out.push(AuditRecord {
                 height: h,
                 index: u32be(k.get(8..).unwrap_or(&[]))?,
-                tx_id,
+                tx_id: row.tx_id,
                 payload,
             });
         }
@@ -272,11 +266,12 @@ impl Ledger {
         else {
             return Ok(None);
         };
+        let row = CmRow::decode(&v)?;
         Ok(Some(Origin {
-            pos: read_be(&v)?,
-            height: read_be(v.get(8..).unwrap_or(&[]))?,
-            index: u32be(v.get(16..).unwrap_or(&[]))?,
-            tx_id: id32(v.get(20..).unwrap_or(&[]))?,
+            pos: row.pos,
+            height: row.place.height,
+            index: row.place.index,
+            tx_id: row.tx_id,
         }))
     }
 
@@ -308,8 +303,83 @@ impl Ledger {
         let Some(v) = self.db().get_cf(cf(self.db(), CF_TXS)?, id)? else {
             return Ok(None);
         };
-        let tx = Transaction::decode(v.get(12..).unwrap_or(&[]))
+        let row = TxRow::decode(&v)?;
+        let tx = Transaction::decode(row.bytes)
             .map_err(|e| LedgerError::Corrupt(format!("stored tx: {e}")))?;
-        Ok(Some((read_be(&v)?, u32be(v.get(8..).unwrap_or(&[]))?, tx)))
+        Ok(Some((row.place.height, row.place.index, tx)))
+    }
+
+    /// The transactions of heights `from..=to`, in order: `(height, index, tx)`. Reads the
+    /// audit index (every transaction has one record, keyed by height and index), then one
+    /// point lookup per transaction.
+    pub fn txs_in_range(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(u64, u32, Transaction)>, LedgerError> {
+        let mut out = Vec::new();
+        for rec in self.audit_records(from, to)? {
+            let (height, index, tx) = self.tx_by_id(&rec.tx_id)?.ok_or_else(|| {
+                LedgerError::Corrupt("an audit record names a missing transaction".into())
+            })?;
+            out.push((height, index, tx));
+        }
+        Ok(out)
+    }
+}
+
+/// Where a grant commitment was appended (from the `gcm_index`, which a revocation never
+/// deletes from).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GrantOrigin {
+    /// Leaf position in the grant tree.
+    pub pos: u64,
+    /// Height of the block that appended it.
+    pub height: u64,
+    /// The grant transaction.
+    pub tx_id: TxId,
+}
+
+impl Ledger {
+    /// The grant with commitment `gcm`: its position, height and transaction (one point
+    /// lookup). Still answers after the grant is revoked.
+    pub fn grant_by_gcm(&self, gcm: &Fr) -> Result<Option<GrantOrigin>, LedgerError> {
+        let key = crate::codec::fr(gcm);
+        let Some(v) = self.db().get_cf(cf(self.db(), CF_GCM_INDEX)?, key)? else {
+            return Ok(None);
+        };
+        let row = GcmRow::decode(&v)?;
+        Ok(Some(GrantOrigin {
+            pos: row.pos,
+            height: row.height,
+            tx_id: row.tx_id,
+        }))
+    }
+
+    /// The revocation of the grant with commitment `gcm`: `(height, revoke tx id)`, or `None`
+    /// while the grant is live or was never appended. A revoked leaf records the revocation's
+    /// height, so only that block's audit records are read.
+    pub fn revocation_of(&self, gcm: &Fr) -> Result<Option<(u64, TxId)>, LedgerError> {
+        let Some(origin) = self.grant_by_gcm(gcm)? else {
+            return Ok(None);
+        };
+        let Some(leaf) = self
+            .db()
+            .get_cf(cf(self.db(), CF_GRANTS)?, origin.pos.to_be_bytes())?
+        else {
+            return Ok(None);
+        };
+        let leaf = GrantLeafRow::decode(&leaf)?;
+        if leaf.leaf == *gcm {
+            return Ok(None);
+        }
+        let height = leaf.height;
+        Ok(self
+            .audit_records(height, height)?
+            .into_iter()
+            .find_map(|r| match r.payload {
+                AuditPayload::Revoke { gcm: g, .. } if g == *gcm => Some((height, r.tx_id)),
+                _ => None,
+            }))
     }
 }

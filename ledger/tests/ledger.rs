@@ -1,6 +1,7 @@
 //! The ledger end to end with dev parameters: a full story, every rule refused *for that rule*
 //! with the database left byte-for-byte unchanged, replays of every kind, cross-chain replays,
 //! spam bounds, crash safety under SIGKILL (kills landing inside the commit), and determinism.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first failure
 
 use ark_bls12_381::{Bls12_381, Fr};
 use ark_ff::Zero;

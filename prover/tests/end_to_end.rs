@@ -1,5 +1,6 @@
 //! End to end with dev parameters written to disk: setup, load (with manifest checks), build,
 //! prove and verify each of the four kinds; wallets scan and find exactly their notes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first failure
 
 use ark_bls12_381::Fr;
 use rand::SeedableRng;

@@ -561,7 +561,57 @@ fn every_failure_is_one_error_line() {
     )
     .expect("write");
     zkreg_err(h, &["keys", "address", "bad"]);
+    // `keys list` names the corrupt file and fails (after listing the readable keys).
+    let r = zkreg(h, &["keys", "list"]);
+    assert!(!r.ok && r.stdout.contains("alice"), "{r:?}");
+    assert!(
+        r.stderr.starts_with("error: unreadable key file(s):")
+            && r.stderr.contains("bad.json")
+            && r.stderr.trim_end().lines().count() == 1,
+        "{r:?}"
+    );
     zkreg_err(h, &["keys", "new", "--kind", "wallet", "alice"]);
+    // A usage error (an amount beyond u64) is one line too, with exit status 2.
+    let r = zkreg(
+        h,
+        &[
+            "mint",
+            "--issuer",
+            "bank",
+            "--asset",
+            "USD",
+            "--to",
+            &alice,
+            "18446744073709551616",
+            "--out",
+            p(&t("big.tx")),
+        ],
+    );
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(
+        r.stderr.starts_with("error: invalid value '18446744073709551616'")
+            && r.stderr.trim_end().lines().count() == 1,
+        "{r:?}"
+    );
+    zkreg_err(h, &["no-such-command"]);
+    // Output to a closed pipe is not an error: `zkreg keys address alice | head -c 10` with a
+    // reader that closes at once, many times (the race is in the writer).
+    for _ in 0..20 {
+        let mut child = std::process::Command::new(zkreg_e2e::zkreg_bin())
+            .args(["--home", p(h), "params", "verify"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        drop(child.stdout.take()); // the reader is gone before the first line
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "closed pipe: {:?} {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     zkreg_err(h, &["keys", "new", "--kind", "wallet", "../evil"]);
     let e = zkreg_err(
         h,

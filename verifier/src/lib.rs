@@ -16,6 +16,7 @@
 //! | [`wire`] | canonical encoding, [`DecodeError`], tx id and binding |
 //! | [`verify`] | [`VerifyingKeys`], stateless checks, single and batch verification |
 //! | [`params`] | parameter manifest and verifying-key files |
+//! | [`transcript`] | the one merlin transcript protocol (batch weights, disclosures) |
 //! | `testing` | (feature `test-utils`) builders of proven transactions for tests and benches |
 //!
 //! Features: `parallel` (default) spreads a batch's per-transaction work over all cores.
@@ -26,6 +27,7 @@ mod fixed_base;
 pub mod params;
 #[cfg(feature = "test-utils")]
 pub mod testing;
+pub mod transcript;
 pub mod tx;
 pub mod verify;
 pub mod wire;

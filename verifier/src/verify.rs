@@ -30,10 +30,10 @@ use ark_ec::{
     pairing::{Pairing, PairingOutput},
     CurveGroup, VariableBaseMSM,
 };
-use ark_ff::{BigInteger, PrimeField, Zero};
+use ark_ff::Zero;
 use ark_groth16::{PreparedVerifyingKey, Proof, VerifyingKey};
-use ark_serialize::CanonicalSerialize;
 use ark_std::cfg_iter;
+use crate::transcript::TranscriptProtocol;
 use merlin::Transcript;
 use rand::{rngs::OsRng, CryptoRng, RngCore};
 #[cfg(feature = "parallel")]
@@ -321,17 +321,12 @@ fn batch_transcript<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Transcript {
     let mut t = Transcript::new(b"zkreg/v1/batch");
-    t.append_message(b"kind", &[kind as u8]);
+    t.append_u64(b"kind", kind as u64);
     t.append_u64(b"n", entries.len() as u64);
-    let mut buf = Vec::with_capacity(crate::wire::PROOF_BYTES);
     for e in entries {
-        buf.clear();
-        if e.proof.serialize_compressed(&mut buf).is_err() {
-            unreachable!("writing to a Vec cannot fail");
-        }
-        t.append_message(b"proof", &buf);
+        t.append_proof(b"proof", e.proof);
         for x in &e.inputs {
-            t.append_message(b"input", &x.into_bigint().to_bytes_le());
+            t.append_fr(b"input", x);
         }
     }
     let mut seed = [0u8; 32];
@@ -349,9 +344,7 @@ struct Batch<'a> {
 impl Batch<'_> {
     /// A fresh 128-bit batching scalar.
     fn next_z(&mut self) -> Fr {
-        let mut bytes = [0u8; 16];
-        self.z.challenge_bytes(b"z", &mut bytes);
-        Fr::from(u128::from_le_bytes(bytes))
+        self.z.challenge_u128(b"z")
     }
 
     /// Writes the verdicts of `entries`. `known_bad`: a batch check already showed that some
@@ -440,6 +433,7 @@ impl Batch<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ark_ff::{BigInteger, PrimeField};
     use ark_bls12_381::{G1Projective, G2Projective};
     use ark_ec::{AffineRepr, PrimeGroup};
     use rand::SeedableRng;

@@ -1,5 +1,6 @@
 //! The wire format: round trips on random transactions of every kind, and every way a
 //! malformed encoding must be refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first failure
 
 mod common;
 
