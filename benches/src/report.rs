@@ -18,7 +18,7 @@ use zkreg_prover::{
     prove::{ProveEvent, UnprovenTx},
     wallet::Wallet,
 };
-use zkreg_verifier::{params::Circuit, Transaction, VerifyingKeys};
+use zkreg_verifier::{Transaction, TxKind, VerifyingKeys};
 
 /// How long to run.
 #[derive(Clone, Debug)]
@@ -151,10 +151,10 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
             .map_err(|e| BenchError::Setup(e.to_string()))
     };
     let (payment_constraints, grant_constraints, access_constraints, revoke_constraints) = (
-        constraints(Circuit::Payment)?,
-        constraints(Circuit::Grant)?,
-        constraints(Circuit::Access)?,
-        constraints(Circuit::Revoke)?,
+        constraints(TxKind::Payment)?,
+        constraints(TxKind::Grant)?,
+        constraints(TxKind::Access)?,
+        constraints(TxKind::Revoke)?,
     );
 
     progress(Stage::Step("dev setup"));

@@ -32,10 +32,7 @@ use zkreg_prover::{
     prove::{ProveEvent, Prover, UnprovenTx},
     wallet::{LedgerOutput, Wallet},
 };
-use zkreg_verifier::{
-    params::{blake2b_256_hex, Circuit},
-    ChainId, Transaction,
-};
+use zkreg_verifier::{params::blake2b_256_hex, ChainId, Transaction, TxKind};
 
 /// Dev-parameter seed of every benchmark (public: these keys are insecure by construction).
 pub const DEV_SEED: u64 = 7;
@@ -58,7 +55,7 @@ pub fn issuer() -> ed25519_dalek::SigningKey {
 pub struct Keys {
     /// The prover.
     pub prover: Prover,
-    /// Verifying keys in [`Circuit::ALL`] order.
+    /// Verifying keys in [`TxKind::ALL`] order.
     pub vks: [VerifyingKey<Bls12_381>; 4],
     /// Compressed size of the payment proving key.
     pub payment_pk_bytes: usize,
@@ -77,8 +74,8 @@ impl Keys {
         })
     }
 
-    fn vk_hashes(&self) -> impl Iterator<Item = (Circuit, String)> + '_ {
-        Circuit::ALL.into_iter().zip(&self.vks).map(|(c, vk)| {
+    fn vk_hashes(&self) -> impl Iterator<Item = (TxKind, String)> + '_ {
+        TxKind::ALL.into_iter().zip(&self.vks).map(|(c, vk)| {
             let mut bytes = Vec::new();
             let _ = vk.serialize_compressed(&mut bytes);
             (c, blake2b_256_hex(&bytes))
@@ -204,7 +201,7 @@ impl PaymentBlocks {
     fn cache_path(dir: &Path, keys: &Keys, n: usize) -> PathBuf {
         let vk = keys
             .vk_hashes()
-            .find(|(c, _)| *c == Circuit::Payment)
+            .find(|(c, _)| *c == TxKind::Payment)
             .map(|(_, h)| h)
             .unwrap_or_default();
         dir.join(format!(

@@ -11,7 +11,7 @@ use zkreg_circuits::{
     ecc::{checked_public_key, JubjubAffine},
     labels::label_to_field,
 };
-use zkreg_verifier::params::Circuit;
+use zkreg_verifier::TxKind;
 
 /// A regulator key and the height from which it applies (keys can rotate).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,7 +155,7 @@ impl ChainConfig {
                 keys.push(b);
             }
         }
-        for c in Circuit::ALL {
+        for c in TxKind::ALL {
             if !genesis.verifying_keys.contains_key(c.name()) {
                 return Err(bad(format!(
                     "no verifying key hash for the {} circuit",
@@ -199,7 +199,7 @@ impl ChainConfig {
     }
 
     /// The accepted verifying-key hash of `c`.
-    pub fn vk_hash(&self, c: Circuit) -> Option<&str> {
+    pub fn vk_hash(&self, c: TxKind) -> Option<&str> {
         self.genesis
             .verifying_keys
             .get(c.name())

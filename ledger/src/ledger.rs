@@ -24,7 +24,7 @@ use zkreg_circuits::{
     merkle::{MerkleTree, TreeKind, TreeUpdate, EMPTY_LEAF},
 };
 use zkreg_verifier::{
-    params::{blake2b_256_hex, load_verifying_keys, Circuit},
+    params::{blake2b_256_hex, load_verifying_keys},
     AccessTx, GrantTx, PaymentTx, RevokeTx, Transaction, TxId, TxKind, VerifyingKeys,
 };
 
@@ -164,7 +164,7 @@ impl Ledger {
         config: ChainConfig,
         vks: [ark_groth16::VerifyingKey<Bls12_381>; 4],
     ) -> Result<Self, LedgerError> {
-        for (c, vk) in Circuit::ALL.iter().zip(vks.iter()) {
+        for (c, vk) in TxKind::ALL.iter().zip(vks.iter()) {
             if config.vk_hash(*c) != Some(vk_hash(vk).as_str()) {
                 return Err(LedgerError::Keys(format!(
                     "the {} verifying key is not the one the genesis accepts",
@@ -591,7 +591,8 @@ impl<'a> BlockContext<'a> {
                 place: at.place,
                 tx_id: at.id,
             };
-            self.batch.put_cf(self.cfs.cm_index, fr(cm), origin.encode());
+            self.batch
+                .put_cf(self.cfs.cm_index, fr(cm), origin.encode());
         }
         self.put_audit(at, TxKind::Payment, &audit_ct(&p.audit));
         Ok(())

@@ -19,7 +19,10 @@ struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], LedgerError> {
         if self.bytes.len() < n {
-            return Err(LedgerError::Corrupt(format!("{} row is too short", self.row)));
+            return Err(LedgerError::Corrupt(format!(
+                "{} row is too short",
+                self.row
+            )));
         }
         let (head, rest) = self.bytes.split_at(n);
         self.bytes = rest;
@@ -47,7 +50,10 @@ impl<'a> Cursor<'a> {
         if self.bytes.is_empty() {
             Ok(())
         } else {
-            Err(LedgerError::Corrupt(format!("{} row is too long", self.row)))
+            Err(LedgerError::Corrupt(format!(
+                "{} row is too long",
+                self.row
+            )))
         }
     }
 }

@@ -39,8 +39,7 @@ use zkreg_prover::{
     wallet::{LedgerOutput, Wallet},
 };
 use zkreg_verifier::{
-    params::{Circuit, Manifest},
-    ChainId, Groth16Proof, PaymentTx, Transaction, TxKind, VerifyError,
+    params::Manifest, ChainId, Groth16Proof, PaymentTx, Transaction, TxKind, VerifyError,
 };
 
 struct Env {
@@ -626,7 +625,7 @@ fn one_note_in_both_input_slots_is_refused() {
     terms.binding = Transaction::Payment(tx.clone()).binding(&chain(&l));
     let public = witness.statement(&terms);
     tx.proof = Groth16::<Bls12_381>::prove(
-        env().prover.keys().get(Circuit::Payment),
+        env().prover.keys().get(TxKind::Payment),
         PaymentCircuit::new(public, witness),
         &mut r,
     )

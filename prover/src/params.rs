@@ -18,9 +18,11 @@ use zkreg_circuits::{
     access::constraints::AccessCircuit, grant::constraints::GrantCircuit,
     payment::constraints::PaymentCircuit, revoke::constraints::RevokeCircuit,
 };
-use zkreg_verifier::params::{
-    blake2b_256_hex, Circuit, KeyEntry, KeyRole, Manifest, ParamsError, MANIFEST_FILE,
-    MANIFEST_FORMAT,
+use zkreg_verifier::{
+    params::{
+        blake2b_256_hex, KeyEntry, KeyRole, Manifest, ParamsError, MANIFEST_FILE, MANIFEST_FORMAT,
+    },
+    TxKind,
 };
 
 /// Any of the four circuits (so setup and proving can treat them alike).
@@ -39,22 +41,22 @@ pub enum AnyCircuit {
 
 impl AnyCircuit {
     /// The blank circuit of `c` (shape only).
-    pub fn blank(c: Circuit) -> Self {
+    pub fn blank(c: TxKind) -> Self {
         match c {
-            Circuit::Payment => AnyCircuit::Payment(PaymentCircuit::blank()),
-            Circuit::Grant => AnyCircuit::Grant(GrantCircuit::blank()),
-            Circuit::Access => AnyCircuit::Access(AccessCircuit::blank()),
-            Circuit::Revoke => AnyCircuit::Revoke(RevokeCircuit::blank()),
+            TxKind::Payment => AnyCircuit::Payment(PaymentCircuit::blank()),
+            TxKind::Grant => AnyCircuit::Grant(GrantCircuit::blank()),
+            TxKind::Access => AnyCircuit::Access(AccessCircuit::blank()),
+            TxKind::Revoke => AnyCircuit::Revoke(RevokeCircuit::blank()),
         }
     }
 
     /// Which circuit.
-    pub fn circuit(&self) -> Circuit {
+    pub fn circuit(&self) -> TxKind {
         match self {
-            AnyCircuit::Payment(_) => Circuit::Payment,
-            AnyCircuit::Grant(_) => Circuit::Grant,
-            AnyCircuit::Access(_) => Circuit::Access,
-            AnyCircuit::Revoke(_) => Circuit::Revoke,
+            AnyCircuit::Payment(_) => TxKind::Payment,
+            AnyCircuit::Grant(_) => TxKind::Grant,
+            AnyCircuit::Access(_) => TxKind::Access,
+            AnyCircuit::Revoke(_) => TxKind::Revoke,
         }
     }
 }
@@ -71,7 +73,7 @@ impl ConstraintSynthesizer<Fr> for AnyCircuit {
 }
 
 /// Constraint count and digest (BLAKE2b-256 over the constraint matrices) of a circuit.
-pub fn circuit_shape(c: Circuit) -> Result<(usize, String), SynthesisError> {
+pub fn circuit_shape(c: TxKind) -> Result<(usize, String), SynthesisError> {
     let cs = ConstraintSystem::<Fr>::new_ref();
     cs.set_mode(SynthesisMode::Setup);
     AnyCircuit::blank(c).generate_constraints(cs.clone())?;
@@ -111,9 +113,9 @@ pub enum SetupMode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SetupEvent {
     /// Setup of a circuit began.
-    Started(Circuit),
+    Started(TxKind),
     /// Setup of a circuit finished.
-    Finished(Circuit),
+    Finished(TxKind),
 }
 
 /// Why setup failed.
@@ -121,7 +123,7 @@ pub enum SetupEvent {
 pub enum SetupError {
     /// Synthesis or the Groth16 generator failed.
     #[error("setup of the {0:?} circuit failed: {1}")]
-    Groth16(Circuit, String),
+    Groth16(TxKind, String),
     /// Writing a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -141,7 +143,7 @@ pub struct KeyPair {
 }
 
 /// Groth16 keys for one circuit.
-pub fn generate(c: Circuit, mode: SetupMode) -> Result<KeyPair, SetupError> {
+pub fn generate(c: TxKind, mode: SetupMode) -> Result<KeyPair, SetupError> {
     let mut rng = match mode {
         SetupMode::Secure => ChaCha20Rng::from_entropy(),
         SetupMode::DevSeed(seed) => {
@@ -175,7 +177,7 @@ pub fn setup(
         source: e,
     })?;
     let mut keys = Vec::new();
-    for c in Circuit::ALL {
+    for c in TxKind::ALL {
         progress(SetupEvent::Started(c));
         let pair = generate(c, mode)?;
         let (constraints, digest) =
@@ -233,18 +235,18 @@ pub struct ProvingKeys {
 
 impl ProvingKeys {
     /// The key of `c`.
-    pub fn get(&self, c: Circuit) -> &ProvingKey<Bls12_381> {
+    pub fn get(&self, c: TxKind) -> &ProvingKey<Bls12_381> {
         match c {
-            Circuit::Payment => &self.payment,
-            Circuit::Grant => &self.grant,
-            Circuit::Access => &self.access,
-            Circuit::Revoke => &self.revoke,
+            TxKind::Payment => &self.payment,
+            TxKind::Grant => &self.grant,
+            TxKind::Access => &self.access,
+            TxKind::Revoke => &self.revoke,
         }
     }
 
     /// Generates all four in memory (tests, benches, the demo).
     pub fn generate(mode: SetupMode) -> Result<(Self, [VerifyingKey<Bls12_381>; 4]), SetupError> {
-        let [p, g, a, r] = Circuit::ALL.map(|c| generate(c, mode));
+        let [p, g, a, r] = TxKind::ALL.map(|c| generate(c, mode));
         let (p, g, a, r) = (p?, g?, a?, r?);
         Ok((
             ProvingKeys {
@@ -265,7 +267,7 @@ pub fn load_proving_keys(dir: &Path, allow_insecure: bool) -> Result<ProvingKeys
     if manifest.insecure && !allow_insecure {
         return Err(ParamsError::Insecure(dir.to_path_buf()));
     }
-    let load = |c: Circuit| -> Result<ProvingKey<Bls12_381>, ParamsError> {
+    let load = |c: TxKind| -> Result<ProvingKey<Bls12_381>, ParamsError> {
         let (path, bytes) = manifest.read_checked(dir, c, KeyRole::Proving)?;
         let pk =
             ProvingKey::<Bls12_381>::deserialize_with_mode(&bytes[..], Compress::Yes, Validate::No)
@@ -285,9 +287,9 @@ pub fn load_proving_keys(dir: &Path, allow_insecure: bool) -> Result<ProvingKeys
         Ok(pk)
     };
     Ok(ProvingKeys {
-        payment: load(Circuit::Payment)?,
-        grant: load(Circuit::Grant)?,
-        access: load(Circuit::Access)?,
-        revoke: load(Circuit::Revoke)?,
+        payment: load(TxKind::Payment)?,
+        grant: load(TxKind::Grant)?,
+        access: load(TxKind::Access)?,
+        revoke: load(TxKind::Revoke)?,
     })
 }

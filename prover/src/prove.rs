@@ -6,7 +6,7 @@ use ark_groth16::Groth16;
 use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
 use std::time::Instant;
-use zkreg_verifier::{params::Circuit, wire::issuer_message, ChainId, Transaction, TxId};
+use zkreg_verifier::{wire::issuer_message, ChainId, Transaction, TxId, TxKind};
 
 /// A transaction whose statement and witness are fixed, awaiting its proof. It cannot be
 /// submitted: only [`Prover::prove`] turns it into a [`Transaction`].
@@ -21,7 +21,7 @@ pub struct UnprovenTx {
 
 impl UnprovenTx {
     /// Which circuit proves it.
-    pub fn circuit(&self) -> Circuit {
+    pub fn circuit(&self) -> TxKind {
         self.circuit.circuit()
     }
 
@@ -58,8 +58,8 @@ pub enum ProveEvent {
         index: usize,
         /// Batch size.
         total: usize,
-        /// Circuit.
-        circuit: Circuit,
+        /// Statement (circuit).
+        circuit: TxKind,
     },
     /// Proof `index` finished after `millis`.
     Finished {
@@ -77,7 +77,7 @@ pub enum ProveEvent {
 pub enum ProveError {
     /// The Groth16 prover failed (an unsatisfied witness is caught by the builders before).
     #[error("proving the {0:?} statement failed: {1}")]
-    Groth16(Circuit, String),
+    Groth16(TxKind, String),
 }
 
 /// Holds proving keys and proves.

@@ -21,50 +21,10 @@ const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 /// Largest key file we read (a payment proving key is a few MB).
 const MAX_KEY_BYTES: u64 = 256 << 20;
 
-/// The four circuits, in manifest order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Circuit {
-    /// Statement 1.
-    Payment,
-    /// Statement 2.
-    Grant,
-    /// Statement 3.
-    Access,
-    /// Statement 4.
-    Revoke,
-}
-
-impl Circuit {
-    /// All circuits.
-    pub const ALL: [Circuit; 4] = [
-        Circuit::Payment,
-        Circuit::Grant,
-        Circuit::Access,
-        Circuit::Revoke,
-    ];
-
-    /// Lower-case name, also the key files' stem.
-    pub fn name(self) -> &'static str {
-        match self {
-            Circuit::Payment => "payment",
-            Circuit::Grant => "grant",
-            Circuit::Access => "access",
-            Circuit::Revoke => "revoke",
-        }
-    }
-
-    /// Number of public inputs of the statement (from its layout).
-    pub fn public_inputs(self) -> usize {
-        use zkreg_circuits::{access, grant, payment, revoke};
-        match self {
-            Circuit::Payment => payment::layout::LEN,
-            Circuit::Grant => grant::layout::LEN,
-            Circuit::Access => access::layout::LEN,
-            Circuit::Revoke => revoke::layout::LEN,
-        }
-    }
-}
+/// The circuits are the transaction kinds: one statement registry, [`TxKind`]. This name stays
+/// for the parameter code that speaks of circuits.
+pub use crate::tx::TxKind as Circuit;
+use crate::tx::TxKind;
 
 /// Which half of a key pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,7 +40,7 @@ pub enum KeyRole {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyEntry {
     /// Circuit.
-    pub circuit: Circuit,
+    pub circuit: TxKind,
     /// Proving or verifying key.
     pub role: KeyRole,
     /// File name inside the parameter directory.
@@ -137,7 +97,7 @@ pub enum ParamsError {
     #[error("manifest has no {role:?} key for the {circuit:?} circuit")]
     NoEntry {
         /// Circuit.
-        circuit: Circuit,
+        circuit: TxKind,
         /// Role.
         role: KeyRole,
     },
@@ -171,7 +131,7 @@ pub enum ParamsError {
         /// The file.
         path: PathBuf,
         /// Circuit.
-        circuit: Circuit,
+        circuit: TxKind,
         /// Inputs the statement has.
         expected: usize,
         /// Inputs the key has.
@@ -233,7 +193,7 @@ impl Manifest {
     }
 
     /// The entry of a key.
-    pub fn entry(&self, circuit: Circuit, role: KeyRole) -> Result<&KeyEntry, ParamsError> {
+    pub fn entry(&self, circuit: TxKind, role: KeyRole) -> Result<&KeyEntry, ParamsError> {
         self.keys
             .iter()
             .find(|k| k.circuit == circuit && k.role == role)
@@ -244,7 +204,7 @@ impl Manifest {
     pub fn read_checked(
         &self,
         dir: &Path,
-        circuit: Circuit,
+        circuit: TxKind,
         role: KeyRole,
     ) -> Result<(PathBuf, Vec<u8>), ParamsError> {
         let entry = self.entry(circuit, role)?;
@@ -270,8 +230,8 @@ impl Manifest {
     }
 
     /// Hashes of the verifying keys, as a ledger genesis pins them.
-    pub fn verifying_key_hashes(&self) -> Vec<(Circuit, String)> {
-        Circuit::ALL
+    pub fn verifying_key_hashes(&self) -> Vec<(TxKind, String)> {
+        TxKind::ALL
             .iter()
             .filter_map(|c| {
                 self.entry(*c, KeyRole::Verifying)
@@ -286,7 +246,7 @@ impl Manifest {
 pub fn load_verifying_key(
     dir: &Path,
     manifest: &Manifest,
-    circuit: Circuit,
+    circuit: TxKind,
 ) -> Result<VerifyingKey<Bls12_381>, ParamsError> {
     let (path, bytes) = manifest.read_checked(dir, circuit, KeyRole::Verifying)?;
     let vk =
@@ -316,7 +276,7 @@ pub fn load_verifying_keys(
     if manifest.insecure && !allow_insecure {
         return Err(ParamsError::Insecure(dir.to_path_buf()));
     }
-    let [p, g, a, r] = Circuit::ALL;
+    let [p, g, a, r] = TxKind::ALL;
     let keys = [
         load_verifying_key(dir, &manifest, p)?,
         load_verifying_key(dir, &manifest, g)?,

@@ -62,8 +62,13 @@ pub enum Transaction {
     Revoke(RevokeTx),
 }
 
-/// Kind byte of each transaction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The statement registry: each transaction kind is one statement and one circuit, with one
+/// kind byte on the wire, one name (manifest, key files, CLI), one verifying key and one
+/// public-input layout (`zkreg_circuits::<name>::layout`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 #[repr(u8)]
 pub enum TxKind {
     /// Payment.
@@ -74,6 +79,37 @@ pub enum TxKind {
     Access = 3,
     /// Revoke.
     Revoke = 4,
+}
+
+impl TxKind {
+    /// Every kind, in manifest order.
+    pub const ALL: [TxKind; 4] = [
+        TxKind::Payment,
+        TxKind::Grant,
+        TxKind::Access,
+        TxKind::Revoke,
+    ];
+
+    /// Lower-case name, also the key files' stem.
+    pub fn name(self) -> &'static str {
+        match self {
+            TxKind::Payment => "payment",
+            TxKind::Grant => "grant",
+            TxKind::Access => "access",
+            TxKind::Revoke => "revoke",
+        }
+    }
+
+    /// Number of public inputs of the statement (from its layout).
+    pub fn public_inputs(self) -> usize {
+        use zkreg_circuits::{access, grant, payment, revoke};
+        match self {
+            TxKind::Payment => payment::layout::LEN,
+            TxKind::Grant => grant::layout::LEN,
+            TxKind::Access => access::layout::LEN,
+            TxKind::Revoke => revoke::layout::LEN,
+        }
+    }
 }
 
 /// An issuer's Ed25519 signature over the transaction id (deposits and withdrawals).

@@ -23,6 +23,7 @@
 //! verdicts are exactly those of [`VerifyingKeys::verify`].
 
 use crate::fixed_base::FixedBaseTable;
+use crate::transcript::TranscriptProtocol;
 use crate::tx::{ChainId, IssuerSignature, Transaction, TxKind};
 use crate::wire::{issuer_message, DecodeError};
 use ark_bls12_381::{Bls12_381, Fr, G1Affine, G1Projective};
@@ -33,13 +34,11 @@ use ark_ec::{
 use ark_ff::Zero;
 use ark_groth16::{PreparedVerifyingKey, Proof, VerifyingKey};
 use ark_std::cfg_iter;
-use crate::transcript::TranscriptProtocol;
 use merlin::Transcript;
 use rand::{rngs::OsRng, CryptoRng, RngCore};
 #[cfg(feature = "parallel")]
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use zkreg_circuits::{access, grant, payment, revoke};
 
 type G2Prepared = <Bls12_381 as Pairing>::G2Prepared;
 
@@ -53,7 +52,7 @@ pub enum VerifyError {
     /// (`layout::LEN + 1`): a key for another circuit, or another version of it.
     #[error("{kind:?} verifying key has {found} input bases, the statement needs {expected}")]
     KeyShape {
-        /// Circuit of the key.
+        /// Kind of the key.
         kind: TxKind,
         /// `layout::LEN + 1`.
         expected: usize,
@@ -63,7 +62,7 @@ pub enum VerifyError {
     /// The statement has a different number of public inputs than the key takes.
     #[error("{kind:?} statement has {found} public inputs, the key takes {expected}")]
     InputCount {
-        /// Circuit.
+        /// Statement (circuit).
         kind: TxKind,
         /// Inputs the key takes.
         expected: usize,
@@ -89,19 +88,9 @@ pub enum VerifyError {
     /// The Groth16 proof does not verify against the transaction's statement.
     #[error("{kind:?} proof does not verify")]
     ProofRejected {
-        /// Circuit.
+        /// Statement (circuit).
         kind: TxKind,
     },
-}
-
-/// The number of public inputs of each statement, from the circuits' shared layouts.
-pub fn public_input_count(kind: TxKind) -> usize {
-    match kind {
-        TxKind::Payment => payment::layout::LEN,
-        TxKind::Grant => grant::layout::LEN,
-        TxKind::Access => access::layout::LEN,
-        TxKind::Revoke => revoke::layout::LEN,
-    }
 }
 
 /// One prepared verifying key per circuit, for one chain: the verification context every
@@ -256,7 +245,7 @@ impl VerifyingKeys {
 }
 
 fn prepare(kind: TxKind, vk: &VerifyingKey<Bls12_381>) -> Result<Key, VerifyError> {
-    let expected = public_input_count(kind) + 1;
+    let expected = kind.public_inputs() + 1;
     let found = vk.gamma_abc_g1.len();
     if found != expected {
         return Err(VerifyError::KeyShape {
@@ -433,9 +422,9 @@ impl Batch<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ark_ff::{BigInteger, PrimeField};
     use ark_bls12_381::{G1Projective, G2Projective};
     use ark_ec::{AffineRepr, PrimeGroup};
+    use ark_ff::{BigInteger, PrimeField};
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
 
@@ -453,7 +442,7 @@ mod tests {
             &mut ChaCha20Rng::seed_from_u64(seed),
         );
         let vk = VerifyingKey::<Bls12_381> {
-            gamma_abc_g1: vec![G1Affine::generator(); public_input_count(TxKind::Revoke) + 1],
+            gamma_abc_g1: vec![G1Affine::generator(); TxKind::Revoke.public_inputs() + 1],
             ..VerifyingKey::default()
         };
         let key = prepare(TxKind::Revoke, &vk).unwrap_or_else(|e| panic!("{e}"));

@@ -12,8 +12,7 @@ use common::{byte_fields, length_prefix_offsets, random_tx, rng, KINDS};
 use proptest::prelude::*;
 use zkreg_circuits::ecc::{generator, JubjubAffine, PointError};
 use zkreg_verifier::{
-    verify::public_input_count, wire::PROOF_BYTES, DecodeError, Transaction, TxKind, MAX_TX_BYTES,
-    TX_VERSION,
+    wire::PROOF_BYTES, DecodeError, Transaction, TxKind, MAX_TX_BYTES, TX_VERSION,
 };
 
 fn kind_strategy() -> impl Strategy<Value = TxKind> {
@@ -33,7 +32,7 @@ proptest! {
         let body = tx.body_bytes();
         prop_assert_eq!(bytes.get(..body.len()), Some(&body[..]));
         prop_assert!(bytes.len() >= body.len() + PROOF_BYTES);
-        prop_assert_eq!(tx.public_inputs(&[0; 32]).len(), public_input_count(kind));
+        prop_assert_eq!(tx.public_inputs(&[0; 32]).len(), kind.public_inputs());
     }
 }
 
