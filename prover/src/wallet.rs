@@ -13,6 +13,19 @@ use zkreg_circuits::{
     note::{nullifier, Note},
 };
 
+/// A wallet's holdings of one asset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AssetBalance {
+    /// Asset id.
+    pub asset: Fr,
+    /// Unspent value, exact.
+    pub unspent: u128,
+    /// Unspent notes of non-zero value.
+    pub unspent_notes: usize,
+    /// Spent notes.
+    pub spent_notes: usize,
+}
+
 /// One output as the ledger serves it for scanning.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerOutput {
@@ -153,11 +166,40 @@ impl Wallet {
         v
     }
 
-    /// Unspent balance of `asset` (saturating: a balance never exceeds `u64` in practice).
-    pub fn balance(&self, asset: Fr) -> u64 {
+    /// Unspent balance of `asset`, exact: each note holds a `u64`, so the sum is taken in `u128`
+    /// (two notes of `u64::MAX` hold more than a `u64`; no realistic wallet holds 2^64 notes).
+    pub fn balance(&self, asset: Fr) -> u128 {
         self.spendable(asset)
             .iter()
-            .fold(0u64, |a, n| a.saturating_add(n.note.value))
+            .map(|n| u128::from(n.note.value))
+            .sum()
+    }
+
+    /// Holdings per asset (assets with a non-zero note), in order of their first note.
+    pub fn balances(&self) -> Vec<AssetBalance> {
+        let mut out: Vec<AssetBalance> = Vec::new();
+        for n in self.notes.iter().filter(|n| n.note.value > 0) {
+            let i = match out.iter().position(|b| b.asset == n.note.asset) {
+                Some(i) => i,
+                None => {
+                    out.push(AssetBalance {
+                        asset: n.note.asset,
+                        unspent: 0,
+                        unspent_notes: 0,
+                        spent_notes: 0,
+                    });
+                    out.len() - 1
+                }
+            };
+            let b = &mut out[i];
+            if n.spent {
+                b.spent_notes += 1;
+            } else {
+                b.unspent += u128::from(n.note.value);
+                b.unspent_notes += 1;
+            }
+        }
+        out
     }
 
     /// The root of the tree as scanned so far.
@@ -173,5 +215,57 @@ impl Wallet {
     /// Path of a position in the scanned tree.
     pub fn path(&self, pos: u64) -> Result<MerklePath, TreeError> {
         self.tree.path(pos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::seal_note;
+    use rand::SeedableRng;
+
+    /// Two notes of `u64::MAX` are a balance of `2·(2^64 − 1)`, not a saturated `u64::MAX`.
+    #[test]
+    fn balances_are_exact_beyond_u64() {
+        let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+        let keys = WalletKeys::from_seed([5; 32]);
+        let (asset, other) = (Fr::from(7u64), Fr::from(8u64));
+        let notes = [
+            Note::new(asset, u64::MAX, keys.owner(), &mut r),
+            Note::new(asset, u64::MAX, keys.owner(), &mut r),
+            Note::new(other, 3, keys.owner(), &mut r),
+        ];
+        let outputs: Vec<LedgerOutput> = notes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| LedgerOutput {
+                pos: i as u64,
+                cm: n.commitment(),
+                delivery: seal_note(&keys.address().pk_d, n, &mut r),
+            })
+            .collect();
+        let mut w = Wallet::new(keys);
+        assert_eq!(w.scan(&outputs, &mut |_| {}), Ok(3));
+        assert_eq!(w.balance(asset), 2 * u128::from(u64::MAX));
+        let b = w.balances();
+        assert_eq!(b.len(), 2);
+        assert_eq!(
+            (
+                b[0].asset,
+                b[0].unspent,
+                b[0].unspent_notes,
+                b[0].spent_notes
+            ),
+            (asset, 2 * u128::from(u64::MAX), 2, 0)
+        );
+        assert_eq!((b[1].asset, b[1].unspent), (other, 3));
+        // Spending one note moves it from unspent to spent.
+        let nf = w.notes()[0].nullifier;
+        w.mark_spent(&[nf]);
+        let b = w.balances();
+        assert_eq!(
+            (b[0].unspent, b[0].unspent_notes, b[0].spent_notes),
+            (u128::from(u64::MAX), 1, 1)
+        );
     }
 }
