@@ -57,7 +57,7 @@ impl Demo {
         Ok(b.height)
     }
 
-    fn balance(&mut self, name: &str) -> Result<u64> {
+    fn balance(&mut self, name: &str) -> Result<u128> {
         let keys = self.s.home.wallet(name)?;
         let w = pay::scan(self.s.ledger()?, keys, false)?;
         Ok(w.balance(label_to_field(USD)))
