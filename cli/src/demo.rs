@@ -275,7 +275,10 @@ pub fn run(home_flag: Option<PathBuf>) -> Result<()> {
     println!("   access proved in {:.2} s", b.prove_secs);
     d.submit("access", &b.tx)?;
     let log = consent::log(&mut d.s, "alice")?;
-    let seen = log.iter().filter(|e| e.event == "access").count();
+    let seen = log
+        .iter()
+        .filter(|e| e.event == zkreg_consent::LogEvent::Access)
+        .count();
     println!("   Alice's consent log recognises the access (she recomputes its tag with her grant secret):");
     consent::print_log(&log);
     check(seen == 1, || {
