@@ -9,10 +9,9 @@ use crate::{
     progress, util,
 };
 use anyhow::{anyhow, bail, Context, Result};
-use ark_bls12_381::Fr;
 use rand::rngs::OsRng;
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use zkreg_ledger::Ledger;
 use zkreg_prover::{
     builder::{build_payment, PaymentRequest},
@@ -121,26 +120,6 @@ pub fn print_written(out: &std::path::Path, tx: &Transaction, bytes: usize, secs
     println!("submit it with: zkreg ledger submit {}", out.display());
 }
 
-/// Notes of a wallet by asset: `(unspent total, unspent notes, spent notes)`.
-fn balances(w: &Wallet) -> BTreeMap<Vec<u8>, (Fr, u64, usize, usize)> {
-    let mut m: BTreeMap<Vec<u8>, (Fr, u64, usize, usize)> = BTreeMap::new();
-    for n in w.notes() {
-        if n.note.value == 0 {
-            continue;
-        }
-        let e = m
-            .entry(util::fr_hex(&n.note.asset).into_bytes())
-            .or_insert((n.note.asset, 0, 0, 0));
-        if n.spent {
-            e.3 += 1;
-        } else {
-            e.1 = e.1.saturating_add(n.note.value);
-            e.2 += 1;
-        }
-    }
-    m
-}
-
 /// Label names known to this home (genesis assets).
 pub fn asset_labels(ledger: &Ledger) -> util::Labels {
     let mut l = util::Labels::default();
@@ -161,12 +140,12 @@ pub fn cmd_balance(
     let ledger = session.ledger()?;
     let w = scan(ledger, keys, !as_json)?;
     let labels = asset_labels(ledger);
-    let b = balances(&w);
+    let b = w.balances();
     let height = ledger.status().height;
     if as_json {
         let assets: Vec<_> = b
-            .values()
-            .map(|(a, v, n, s)| json!({"asset": labels.name(a), "balance": v, "unspent_notes": n, "spent_notes": s}))
+            .iter()
+            .map(|x| json!({"asset": labels.name(&x.asset), "balance": x.unspent, "unspent_notes": x.unspent_notes, "spent_notes": x.spent_notes}))
             .collect();
         let out = json!({
             "wallet": name,
@@ -194,10 +173,12 @@ pub fn cmd_balance(
     if b.is_empty() {
         println!("{name}: no funds (height {height})");
     }
-    for (a, v, n, _) in b.values() {
+    for x in &b {
         println!(
-            "{name}: {v} {} in {n} note(s) (height {height})",
-            labels.name(a)
+            "{name}: {} {} in {} note(s) (height {height})",
+            x.unspent,
+            labels.name(&x.asset),
+            x.unspent_notes
         );
     }
     Ok(())

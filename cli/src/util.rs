@@ -2,7 +2,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use ark_bls12_381::Fr;
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_serialize::CanonicalSerialize;
 use std::{collections::HashMap, path::Path};
 use zkreg_circuits::labels::label_to_field;
 use zkreg_verifier::{Transaction, TxId, TxKind, MAX_TX_BYTES};
@@ -12,16 +12,6 @@ pub fn fr_hex(x: &Fr) -> String {
     let mut b = Vec::with_capacity(32);
     let _ = x.serialize_compressed(&mut b);
     hex::encode(b)
-}
-
-/// Parses [`fr_hex`].
-pub fn fr_from_hex(text: &str, what: &str) -> Result<Fr> {
-    let b = hex::decode(text.trim()).map_err(|e| anyhow!("{what} is not hex: {e}"))?;
-    if b.len() != 32 {
-        bail!("{what} must be 32 bytes of hex, got {}", b.len());
-    }
-    Fr::deserialize_compressed(&b[..])
-        .map_err(|_| anyhow!("{what} is not a canonical field element"))
 }
 
 /// Hex of a transaction id.
