@@ -17,6 +17,7 @@ use zkreg_prover::{
     delivery::open_grant,
     keys::{KeyKind, WalletKeys},
 };
+use zkreg_regulator::{disclosure, export};
 use zkreg_verifier::Transaction;
 
 const DEV_SEED: u64 = 1;
@@ -338,7 +339,13 @@ pub fn run(home_flag: Option<PathBuf>) -> Result<()> {
     let height = d.s.ledger()?.status().height;
     let rsk = home.regulator("regulator")?;
     let labels = audit::home_labels(&mut d.s, &[])?;
-    let rows = audit::export_rows(d.s.ledger()?, &rsk, 1, height, labels)?;
+    let rows = export::rows(&export::decrypt_range(
+        d.s.ledger()?,
+        &rsk,
+        1,
+        height,
+        &labels,
+    )?);
     print_table(&d, &rows);
     check(rows.len() == 6, || {
         format!("expected 6 audit records, got {}", rows.len())
@@ -364,7 +371,13 @@ pub fn run(home_flag: Option<PathBuf>) -> Result<()> {
 
     d.say("The regulator discloses Alice's payment to a court, with a proof that the decryption is honest.");
     let labels = audit::home_labels(&mut d.s, &[])?;
-    let disc = audit::disclose(&mut d.s, &rsk, &util::id_from_hex(&pay_id)?, labels)?;
+    let disc = disclosure::disclose(
+        d.s.ledger()?,
+        &rsk,
+        &util::id_from_hex(&pay_id)?,
+        &labels,
+        &mut OsRng,
+    )?;
     let path = home.root.join("disclosure.json");
     util::write(&path, serde_json::to_string_pretty(&disc)?.as_bytes())?;
     println!("   written to {}", path.display());
