@@ -51,7 +51,7 @@ impl Demo {
         println!(
             "   block {} accepted ({} tx {}, state root {})",
             b.height,
-            util::kind_name(tx.kind()),
+            tx.kind().name(),
             util::short(&util::id_hex(&tx.id())),
             util::short(&hex::encode(b.state_root))
         );

@@ -182,7 +182,7 @@ pub fn cmd_submit(
     for (name, _, tx) in &txs {
         println!(
             "  {:8} {}  ({name})",
-            util::kind_name(tx.kind()),
+            tx.kind().name(),
             util::id_hex(&tx.id())
         );
     }

@@ -28,7 +28,6 @@ mod audit;
 mod bench_cmd;
 mod consent;
 mod demo;
-mod disclosure;
 mod home;
 mod keys_cmd;
 mod ledger_cmd;
@@ -774,7 +773,7 @@ fn verify_tx(home: &Home, path: &std::path::Path) -> Result<()> {
         .map_err(|e| anyhow!("{}: invalid transaction: {e}", path.display()))?;
     println!(
         "valid {} transaction {} ({} bytes): encoding, signature rules and proof check out",
-        util::kind_name(tx.kind()),
+        tx.kind().name(),
         util::id_hex(&tx.id()),
         bytes.len()
     );

@@ -4,7 +4,10 @@ use crate::{home::Home, progress, util};
 use anyhow::{anyhow, bail, Result};
 use serde_json::json;
 use zkreg_prover::params::{circuit_shape, setup, SetupEvent, SetupMode};
-use zkreg_verifier::params::{Circuit, KeyRole, Manifest};
+use zkreg_verifier::{
+    params::{KeyRole, Manifest},
+    TxKind,
+};
 
 /// Runs the Groth16 setup of the four circuits into `home/params`.
 pub fn run_setup(home: &Home, dev_seed: Option<u64>, force: bool, quiet: bool) -> Result<Manifest> {
@@ -45,7 +48,7 @@ pub fn print_setup(home: &Home, m: &Manifest) {
     } else {
         println!("parameters written to {}", home.params().display());
     }
-    for c in Circuit::ALL {
+    for c in TxKind::ALL {
         let pk = m.entry(c, KeyRole::Proving).ok();
         let vk = m.entry(c, KeyRole::Verifying).ok();
         if let (Some(pk), Some(vk)) = (pk, vk) {
@@ -77,7 +80,7 @@ pub fn verify(home: &Home) -> Result<()> {
             }
         }
     }
-    for c in Circuit::ALL {
+    for c in TxKind::ALL {
         let Ok(entry) = m.entry(c, KeyRole::Proving) else {
             failed += 1;
             println!("FAILED  {:12} no entry in the manifest", c.name());
@@ -116,7 +119,7 @@ pub fn verify(home: &Home) -> Result<()> {
 pub fn info(home: &Home, as_json: bool) -> Result<()> {
     let m = home.manifest()?;
     let mut rows = Vec::new();
-    for c in Circuit::ALL {
+    for c in TxKind::ALL {
         let pk = m.entry(c, KeyRole::Proving).map_err(|e| anyhow!("{e}"))?;
         let vk = m.entry(c, KeyRole::Verifying).map_err(|e| anyhow!("{e}"))?;
         rows.push((c, pk.clone(), vk.clone()));
@@ -177,7 +180,7 @@ pub fn info(home: &Home, as_json: bool) -> Result<()> {
 
 /// `zkreg circuits`: sizes straight from the constraint code (no parameters needed).
 pub fn circuits() -> Result<()> {
-    for c in Circuit::ALL {
+    for c in TxKind::ALL {
         let (constraints, _) = circuit_shape(c)
             .map_err(|e| anyhow!("cannot synthesize the {} circuit: {e}", c.name()))?;
         println!(

@@ -18,6 +18,7 @@ use zkreg_prover::{
     keys::{Address, WalletKeys},
     wallet::{LedgerOutput, Wallet},
 };
+use zkreg_regulator::Labels;
 use zkreg_verifier::Transaction;
 
 /// Scans the whole ledger for `keys`' notes (with a progress bar).
@@ -113,7 +114,7 @@ pub fn build(session: &mut Session, keys: WalletKeys, a: &PayArgs, show: bool) -
 pub fn print_written(out: &std::path::Path, tx: &Transaction, bytes: usize, secs: f64) {
     println!(
         "proved the {} statement in {secs:.2} s; wrote {bytes} bytes to {}",
-        util::kind_name(tx.kind()),
+        tx.kind().name(),
         out.display()
     );
     println!("tx id {}", util::id_hex(&tx.id()));
@@ -121,12 +122,8 @@ pub fn print_written(out: &std::path::Path, tx: &Transaction, bytes: usize, secs
 }
 
 /// Label names known to this home (genesis assets).
-pub fn asset_labels(ledger: &Ledger) -> util::Labels {
-    let mut l = util::Labels::default();
-    for i in &ledger.config().genesis.issuers {
-        l.add(&i.asset);
-    }
-    l
+pub fn asset_labels(ledger: &Ledger) -> Labels {
+    Labels::of_chain(ledger.config())
 }
 
 /// `zkreg wallet sync|balance`.
@@ -145,7 +142,7 @@ pub fn cmd_balance(
     if as_json {
         let assets: Vec<_> = b
             .iter()
-            .map(|x| json!({"asset": labels.name(&x.asset), "balance": x.unspent, "unspent_notes": x.unspent_notes, "spent_notes": x.spent_notes}))
+            .map(|x| json!({"asset": labels.resolve(x.asset).to_string(), "balance": x.unspent, "unspent_notes": x.unspent_notes, "spent_notes": x.spent_notes}))
             .collect();
         let out = json!({
             "wallet": name,
@@ -177,7 +174,7 @@ pub fn cmd_balance(
         println!(
             "{name}: {} {} in {} note(s) (height {height})",
             x.unspent,
-            labels.name(&x.asset),
+            labels.resolve(x.asset).to_string(),
             x.unspent_notes
         );
     }
@@ -209,7 +206,7 @@ pub fn cmd_history(session: &mut Session, name: &str, as_json: bool) -> Result<(
             origin.height,
             "received",
             n.note.value,
-            labels.name(&n.note.asset),
+            labels.resolve(n.note.asset).to_string(),
             util::id_hex(&origin.tx_id),
             n.pos,
         ));
@@ -218,7 +215,7 @@ pub fn cmd_history(session: &mut Session, name: &str, as_json: bool) -> Result<(
                 *h,
                 "spent",
                 n.note.value,
-                labels.name(&n.note.asset),
+                labels.resolve(n.note.asset).to_string(),
                 id.clone(),
                 n.pos,
             ));

@@ -1,18 +1,11 @@
 //! Small helpers: hex of field elements and points, tx ids, file I/O with clear errors, labels.
 
 use anyhow::{anyhow, bail, Context, Result};
-use ark_bls12_381::Fr;
-use ark_serialize::CanonicalSerialize;
-use std::{collections::HashMap, path::Path};
-use zkreg_circuits::labels::label_to_field;
-use zkreg_verifier::{Transaction, TxId, TxKind, MAX_TX_BYTES};
+use std::path::Path;
+use zkreg_verifier::{Transaction, TxId, MAX_TX_BYTES};
 
-/// Hex of a field element's canonical encoding (32 bytes, little-endian).
-pub fn fr_hex(x: &Fr) -> String {
-    let mut b = Vec::with_capacity(32);
-    let _ = x.serialize_compressed(&mut b);
-    hex::encode(b)
-}
+/// Hex of a field element's canonical encoding (the regulator library's one definition).
+pub use zkreg_regulator::record::fr_hex;
 
 /// Hex of a transaction id.
 pub fn id_hex(id: &TxId) -> String {
@@ -30,16 +23,6 @@ pub fn id_from_hex(text: &str) -> Result<TxId> {
 /// The first 12 hex characters of an id, for display.
 pub fn short(hex: &str) -> String {
     hex.chars().take(12).collect()
-}
-
-/// Lower-case name of a transaction kind.
-pub fn kind_name(kind: TxKind) -> &'static str {
-    match kind {
-        TxKind::Payment => "payment",
-        TxKind::Grant => "grant",
-        TxKind::Access => "access",
-        TxKind::Revoke => "revoke",
-    }
 }
 
 /// Reads a file, naming it in the error.
@@ -101,27 +84,6 @@ pub fn read_tx(path: &Path) -> Result<(Vec<u8>, Transaction)> {
     let tx = Transaction::decode(&bytes)
         .map_err(|e| anyhow!("{}: not a valid transaction: {e}", path.display()))?;
     Ok((bytes, tx))
-}
-
-/// Names for field elements that stand for labels (assets, datasets, purposes).
-#[derive(Clone, Debug, Default)]
-pub struct Labels(HashMap<Vec<u8>, String>);
-
-impl Labels {
-    /// Adds a label.
-    pub fn add(&mut self, name: &str) {
-        let key = fr_hex(&label_to_field(name)).into_bytes();
-        self.0.entry(key).or_insert_with(|| name.to_string());
-    }
-
-    /// The label's name if known, else its hex.
-    pub fn name(&self, x: &Fr) -> String {
-        let h = fr_hex(x);
-        self.0
-            .get(h.as_bytes())
-            .cloned()
-            .unwrap_or_else(|| format!("0x{h}"))
-    }
 }
 
 /// Renders a byte count as "1.2 MB".

@@ -1,5 +1,6 @@
 //! The binary starts, documents itself, and reports argument errors on stderr. (Also makes
 //! `cargo test` build the `zkreg` binary that the workspace's end-to-end tests run.)
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first failure
 
 use std::process::Command;
 

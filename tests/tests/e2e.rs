@@ -4,6 +4,7 @@
 //!
 //! One dev setup serves the whole file: a base home (parameters, keys, an initialised ledger)
 //! is made once and copied for each test.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first failure
 
 use serde_json::{Map, Value};
 use std::{
@@ -589,7 +590,8 @@ fn every_failure_is_one_error_line() {
     );
     assert_eq!(r.code, Some(2), "{r:?}");
     assert!(
-        r.stderr.starts_with("error: invalid value '18446744073709551616'")
+        r.stderr
+            .starts_with("error: invalid value '18446744073709551616'")
             && r.stderr.trim_end().lines().count() == 1,
         "{r:?}"
     );

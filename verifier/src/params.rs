@@ -21,9 +21,6 @@ const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 /// Largest key file we read (a payment proving key is a few MB).
 const MAX_KEY_BYTES: u64 = 256 << 20;
 
-/// The circuits are the transaction kinds: one statement registry, [`TxKind`]. This name stays
-/// for the parameter code that speaks of circuits.
-pub use crate::tx::TxKind as Circuit;
 use crate::tx::TxKind;
 
 /// Which half of a key pair.
