@@ -13,7 +13,7 @@ use zkreg_ledger::{
     BlockSummary, ChainConfig, Genesis, Ledger,
 };
 use zkreg_prover::keys::point_to_hex;
-use zkreg_verifier::{Transaction, TxId};
+use zkreg_verifier::Transaction;
 
 /// Options of `ledger init`.
 pub struct InitOptions {
@@ -264,16 +264,4 @@ pub fn known_asset(config: &ChainConfig, asset: &str) -> Result<ark_bls12_381::F
         );
     }
     Ok(label_to_field(asset))
-}
-
-/// All transactions on the ledger in order: `(height, index, id, tx)`.
-pub fn all_txs(ledger: &Ledger) -> Result<Vec<(u64, u32, TxId, Transaction)>> {
-    let h = ledger.status().height;
-    let mut out = Vec::new();
-    for r in ledger.audit_records(0, h).map_err(|e| anyhow!("{e}"))? {
-        if let Some((height, index, tx)) = ledger.tx_by_id(&r.tx_id).map_err(|e| anyhow!("{e}"))? {
-            out.push((height, index, r.tx_id, tx));
-        }
-    }
-    Ok(out)
 }

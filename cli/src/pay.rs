@@ -3,15 +3,10 @@
 //! A wallet is re-derived on every command by scanning the local ledger's outputs with the
 //! wallet's delivery key, then marking the notes whose nullifiers the ledger has published.
 
-use crate::{
-    home::Session,
-    ledger_cmd::{all_txs, known_asset},
-    progress, util,
-};
+use crate::{home::Session, ledger_cmd::known_asset, progress, util};
 use anyhow::{anyhow, bail, Context, Result};
 use rand::rngs::OsRng;
 use serde_json::json;
-use std::collections::HashMap;
 use zkreg_ledger::Ledger;
 use zkreg_prover::{
     builder::{build_payment, PaymentRequest},
@@ -187,15 +182,6 @@ pub fn cmd_history(session: &mut Session, name: &str, as_json: bool) -> Result<(
     let ledger = session.ledger()?;
     let w = scan(ledger, keys, !as_json)?;
     let labels = asset_labels(ledger);
-    // Which transaction spent each nullifier.
-    let mut spent_by: HashMap<String, (u64, String)> = HashMap::new();
-    for (height, _, id, tx) in all_txs(ledger)? {
-        if let Transaction::Payment(p) = tx {
-            for nf in p.nullifiers {
-                spent_by.insert(util::fr_hex(&nf), (height, util::id_hex(&id)));
-            }
-        }
-    }
     let mut events = Vec::new();
     for n in w.notes().iter().filter(|n| n.note.value > 0) {
         let origin = ledger
@@ -210,13 +196,13 @@ pub fn cmd_history(session: &mut Session, name: &str, as_json: bool) -> Result<(
             util::id_hex(&origin.tx_id),
             n.pos,
         ));
-        if let Some((h, id)) = spent_by.get(&util::fr_hex(&n.nullifier)) {
+        if let Some((h, id)) = ledger.spent_by(&n.nullifier).map_err(|e| anyhow!("{e}"))? {
             events.push((
-                *h,
+                h,
                 "spent",
                 n.note.value,
                 labels.resolve(n.note.asset).to_string(),
-                id.clone(),
+                util::id_hex(&id),
                 n.pos,
             ));
         }

@@ -4,7 +4,7 @@
 use crate::{
     codec::{read_audit_ct, read_be, read_fr},
     ledger::{Counts, Ledger},
-    rows::{AuditRow, CmRow, GcmRow, GrantLeafRow, NoteRow, TagRow, TxRow},
+    rows::{AuditRow, CmRow, GcmRow, GrantLeafRow, NoteRow, NullifierRow, TagRow, TxRow},
     store::*,
     LedgerError,
 };
@@ -307,6 +307,17 @@ impl Ledger {
         let tx = Transaction::decode(row.bytes)
             .map_err(|e| LedgerError::Corrupt(format!("stored tx: {e}")))?;
         Ok(Some((row.place.height, row.place.index, tx)))
+    }
+
+    /// The payment that spent nullifier `nf`: `(height, tx id)`, or `None` if it is unspent
+    /// (one point lookup).
+    pub fn spent_by(&self, nf: &Fr) -> Result<Option<(u64, TxId)>, LedgerError> {
+        let key = crate::codec::fr(nf);
+        let Some(v) = self.db().get_cf(cf(self.db(), CF_NULLIFIERS)?, key)? else {
+            return Ok(None);
+        };
+        let row = NullifierRow::decode(&v)?;
+        Ok(Some((row.height, row.tx_id)))
     }
 
     /// The transactions of heights `from..=to`, in order: `(height, index, tx)`. Reads the

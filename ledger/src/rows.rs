@@ -153,6 +153,18 @@ impl NullifierRow {
         v.extend_from_slice(&self.tx_id);
         v
     }
+    pub(crate) fn decode(b: &[u8]) -> Result<Self, LedgerError> {
+        let mut c = Cursor {
+            row: "nullifier",
+            bytes: b,
+        };
+        let row = NullifierRow {
+            height: c.u64()?,
+            tx_id: c.id()?,
+        };
+        c.end()?;
+        Ok(row)
+    }
 }
 
 /// `grant_leaves`: pos → leaf (the gcm, or zero once revoked) ‖ height of the last write.
