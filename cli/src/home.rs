@@ -277,10 +277,12 @@ impl Session {
     /// The regulator key in force for the next block.
     pub fn next_rpk(&mut self) -> Result<JubjubAffine> {
         let l = self.ledger()?;
-        let h = l.status().height + 1;
-        l.config()
-            .rpk_at(h)
-            .ok_or_else(|| anyhow!("the genesis names no regulator key for height {h}"))
+        l.next_rpk().ok_or_else(|| {
+            anyhow!(
+                "the genesis names no regulator key for height {}",
+                l.status().height + 1
+            )
+        })
     }
 }
 

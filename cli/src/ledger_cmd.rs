@@ -7,7 +7,6 @@ use crate::{
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::json;
 use std::{collections::BTreeMap, path::Path};
-use zkreg_circuits::labels::label_to_field;
 use zkreg_ledger::{
     genesis::{IssuerEntry, RegulatorKeyEntry},
     BlockSummary, ChainConfig, Genesis, Ledger,
@@ -245,23 +244,16 @@ pub fn write_tx(out: &Path, tx: &Transaction) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The asset id of a name, checking the genesis lists an issuer for it.
+/// The asset id of a name (the genesis must list an issuer for it).
 pub fn known_asset(config: &ChainConfig, asset: &str) -> Result<ark_bls12_381::Fr> {
-    if !config.genesis.issuers.iter().any(|i| i.asset == asset) {
-        let known: Vec<&str> = config
-            .genesis
-            .issuers
-            .iter()
-            .map(|i| i.asset.as_str())
-            .collect();
-        bail!(
+    config.asset(asset).map_err(|known| {
+        anyhow!(
             "asset {asset:?} has no issuer in this chain's genesis (known assets: {})",
             if known.is_empty() {
                 "none".to_string()
             } else {
                 known.join(", ")
             }
-        );
-    }
-    Ok(label_to_field(asset))
+        )
+    })
 }

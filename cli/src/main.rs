@@ -604,9 +604,6 @@ fn run(cli: Cli) -> Result<()> {
             if amount == 0 {
                 bail!("the amount must be positive");
             }
-            if destination.is_empty() {
-                bail!("--destination must not be empty");
-            }
             let b = pay::build(
                 &mut s,
                 keys,
@@ -755,20 +752,23 @@ fn run_consent(s: &mut Session, c: ConsentCmd) -> Result<()> {
 fn verify_tx(home: &Home, path: &std::path::Path) -> Result<()> {
     let (bytes, tx) = util::read_tx(path)?;
     let manifest = home.manifest()?;
-    let (_, [p, g, a, r]) = zkreg_verifier::params::load_verifying_keys(&home.params(), true)
-        .map_err(|e| anyhow!("{e}"))?;
-    // Proofs and issuer signatures are bound to a chain: verify for this home's chain.
+    // Proofs and issuer signatures are bound to a chain: verify for this home's chain, with the
+    // keys its genesis accepts (dev keys only if the genesis allows them).
     let genesis = std::fs::read_to_string(home.genesis()).map_err(|e| {
         anyhow!(
             "{}: {e} (verification needs this home's chain: run `zkreg ledger init` first)",
             home.genesis().display()
         )
     })?;
-    let chain = zkreg_ledger::ChainConfig::from_json(&genesis)
-        .map_err(|e| anyhow!("{}: {e}", home.genesis().display()))?
-        .hash;
-    let vks =
-        zkreg_verifier::VerifyingKeys::new(chain, &p, &g, &a, &r).map_err(|e| anyhow!("{e}"))?;
+    let config = zkreg_ledger::ChainConfig::from_json(&genesis)
+        .map_err(|e| anyhow!("{}: {e}", home.genesis().display()))?;
+    let (_, [p, g, a, r]) = zkreg_verifier::params::load_verifying_keys(
+        &home.params(),
+        config.genesis.allow_insecure_keys,
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    let vks = zkreg_verifier::VerifyingKeys::new(config.hash, &p, &g, &a, &r)
+        .map_err(|e| anyhow!("{e}"))?;
     vks.verify(&tx)
         .map_err(|e| anyhow!("{}: invalid transaction: {e}", path.display()))?;
     println!(

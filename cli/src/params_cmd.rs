@@ -3,7 +3,9 @@
 use crate::{home::Home, progress, util};
 use anyhow::{anyhow, bail, Result};
 use serde_json::json;
-use zkreg_prover::params::{circuit_shape, setup, SetupEvent, SetupMode};
+use zkreg_prover::params::{
+    check_circuits, circuit_shape, setup, CircuitCheck, SetupEvent, SetupMode,
+};
 use zkreg_verifier::{
     params::{KeyRole, Manifest},
     TxKind,
@@ -80,26 +82,24 @@ pub fn verify(home: &Home) -> Result<()> {
             }
         }
     }
-    for c in TxKind::ALL {
-        let Ok(entry) = m.entry(c, KeyRole::Proving) else {
-            failed += 1;
-            println!("FAILED  {:12} no entry in the manifest", c.name());
-            continue;
-        };
-        let (constraints, digest) = circuit_shape(c)
-            .map_err(|e| anyhow!("cannot synthesize the {} circuit: {e}", c.name()))?;
-        if digest == entry.circuit_digest && constraints as u64 == entry.constraints {
-            println!(
+    let checks = check_circuits(&m).map_err(|e| anyhow!("cannot synthesize a circuit: {e}"))?;
+    for (c, check) in checks {
+        match check {
+            CircuitCheck::Matches { constraints } => println!(
                 "ok      {:12} circuit digest matches this build ({constraints} constraints)",
                 c.name()
-            );
-        } else {
-            failed += 1;
-            println!(
-                "FAILED  {:12} the keys were made for another version of this circuit (digest {} ≠ {digest}); run `zkreg setup --force`",
-                c.name(),
-                entry.circuit_digest
-            );
+            ),
+            CircuitCheck::NoEntry => {
+                failed += 1;
+                println!("FAILED  {:12} no entry in the manifest", c.name());
+            }
+            CircuitCheck::Differs { manifest, build } => {
+                failed += 1;
+                println!(
+                    "FAILED  {:12} the keys were made for another version of this circuit (digest {manifest} ≠ {build}); run `zkreg setup --force`",
+                    c.name()
+                );
+            }
         }
     }
     if m.insecure {

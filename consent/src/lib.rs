@@ -97,11 +97,9 @@ fn prove<R: RngCore + CryptoRng>(
 
 /// The regulator key in force for the next block (what a new grant or access must encrypt to).
 fn next_rpk(ledger: &Ledger) -> Result<JubjubAffine, ConsentError> {
-    let height = ledger.status().height + 1;
-    ledger
-        .config()
-        .rpk_at(height)
-        .ok_or(ConsentError::NoRegulatorKey { height })
+    ledger.next_rpk().ok_or(ConsentError::NoRegulatorKey {
+        height: ledger.status().height + 1,
+    })
 }
 
 /// The first 12 hex characters of a transaction id, as messages show it.

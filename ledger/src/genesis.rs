@@ -191,6 +191,20 @@ impl ChainConfig {
             .map(|(_, p)| *p)
     }
 
+    /// The asset id of `name` if the genesis names an issuer for it (an asset nobody can mint
+    /// has no notes to move), else the names it knows.
+    pub fn asset(&self, name: &str) -> Result<Fr, Vec<String>> {
+        if self.genesis.issuers.iter().any(|i| i.asset == name) {
+            return Ok(label_to_field(name));
+        }
+        Err(self
+            .genesis
+            .issuers
+            .iter()
+            .map(|i| i.asset.clone())
+            .collect())
+    }
+
     /// Whether `key` may sign deposits and withdrawals of `asset`.
     pub fn is_issuer(&self, asset: &Fr, key: &[u8; 32]) -> bool {
         self.issuers

@@ -182,6 +182,13 @@ impl Ledger {
         Ok(out)
     }
 
+    /// The regulator key in force for the next block: what a new transaction must encrypt its
+    /// audit record to.
+    pub fn next_rpk(&self) -> Option<zkreg_circuits::ecc::JubjubAffine> {
+        self.config()
+            .rpk_at(self.cache().tip.height.saturating_add(1))
+    }
+
     /// Note roots an anchor may currently be taken from.
     pub fn accepted_anchors(&self) -> Vec<Fr> {
         self.cache()

@@ -57,6 +57,9 @@ pub enum BuildError {
         /// Requested time.
         now: u64,
     },
+    /// A withdrawal names no destination (where the issuer should pay the amount out).
+    #[error("a withdrawal needs a destination")]
+    MissingDestination,
     /// The key is not the grant's data owner.
     #[error("this key is not the grant's data owner")]
     NotOwner,
@@ -124,6 +127,11 @@ pub fn build_payment<R: RngCore + CryptoRng>(
 ) -> Result<UnprovenTx, BuildError> {
     bound("memo", &req.memo, MAX_MEMO_BYTES)?;
     bound("destination", &req.destination, MAX_DESTINATION_BYTES)?;
+    // The ledger only refuses a destination without a withdrawal; a withdrawal without a
+    // destination is valid on the ledger but useless to the issuer who must pay it out.
+    if req.withdraw > 0 && req.destination.is_empty() {
+        return Err(BuildError::MissingDestination);
+    }
     let sent: u128 = req.to.iter().map(|(_, v)| *v as u128).sum();
     let outflow = sent + req.withdraw as u128 + req.fee as u128;
     let needed = outflow.saturating_sub(req.deposit as u128);

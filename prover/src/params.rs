@@ -72,6 +72,49 @@ impl ConstraintSynthesizer<Fr> for AnyCircuit {
     }
 }
 
+/// Whether the keys in a manifest were made for the circuits of this build.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CircuitCheck {
+    /// Digest and constraint count match.
+    Matches {
+        /// Constraints of the circuit.
+        constraints: usize,
+    },
+    /// The manifest describes another version of the circuit: its keys cannot prove or verify
+    /// this build's statement.
+    Differs {
+        /// The manifest's digest.
+        manifest: String,
+        /// This build's digest.
+        build: String,
+    },
+    /// The manifest has no proving-key entry for the circuit.
+    NoEntry,
+}
+
+/// Checks every circuit of this build against the manifest's digest and constraint count.
+pub fn check_circuits(manifest: &Manifest) -> Result<Vec<(TxKind, CircuitCheck)>, SynthesisError> {
+    let mut out = Vec::with_capacity(TxKind::ALL.len());
+    for c in TxKind::ALL {
+        let check = match manifest.entry(c, KeyRole::Proving) {
+            Err(_) => CircuitCheck::NoEntry,
+            Ok(entry) => {
+                let (constraints, digest) = circuit_shape(c)?;
+                if digest == entry.circuit_digest && constraints as u64 == entry.constraints {
+                    CircuitCheck::Matches { constraints }
+                } else {
+                    CircuitCheck::Differs {
+                        manifest: entry.circuit_digest.clone(),
+                        build: digest,
+                    }
+                }
+            }
+        };
+        out.push((c, check));
+    }
+    Ok(out)
+}
+
 /// Constraint count and digest (BLAKE2b-256 over the constraint matrices) of a circuit.
 pub fn circuit_shape(c: TxKind) -> Result<(usize, String), SynthesisError> {
     let cs = ConstraintSystem::<Fr>::new_ref();

@@ -162,6 +162,18 @@ fn payments_deposit_transfer_withdraw() {
         Some(BuildError::UnknownAnchor)
     );
 
+    // A withdrawal must say where the issuer pays it out.
+    let nowhere = PaymentRequest {
+        to: vec![],
+        withdraw: 10,
+        fee: 0,
+        ..req.clone()
+    };
+    assert_eq!(
+        build_payment(&bob, &nowhere, &[bob.anchor()], &mut r).err(),
+        Some(BuildError::MissingDestination)
+    );
+
     // Bob withdraws 10 (issuer-signed); without a signature the verifier refuses.
     let wd = PaymentRequest {
         to: vec![],
