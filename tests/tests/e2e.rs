@@ -596,8 +596,8 @@ fn every_failure_is_one_error_line() {
         "{r:?}"
     );
     zkreg_err(h, &["no-such-command"]);
-    // Output to a closed pipe is not an error: `zkreg keys address alice | head -c 10` with a
-    // reader that closes at once, many times (the race is in the writer).
+    // Output to a closed pipe is not an error: `zkreg params verify` whose reader has closed
+    // before the first line, many times (the race is in the writer).
     for _ in 0..20 {
         let mut child = std::process::Command::new(zkreg_e2e::zkreg_bin())
             .args(["--home", p(h), "params", "verify"])
