@@ -70,6 +70,11 @@ pub struct Genesis {
     /// Whether keys made with a public `--dev-seed` are accepted (default: no).
     #[serde(default)]
     pub allow_insecure_keys: bool,
+    /// The validators of a consortium network (hex ed25519 public keys), empty for a ledger run
+    /// in one process. They are part of the chain hash, so a network's validator set is fixed by
+    /// its genesis (docs/PROTOCOL.md, "Node").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validators: Vec<String>,
 }
 
 impl Genesis {
@@ -91,6 +96,7 @@ impl Genesis {
             time_tolerance: default_tolerance(),
             max_grants_per_block: default_max_grants(),
             allow_insecure_keys: false,
+            validators: Vec::new(),
         }
     }
 }
@@ -153,6 +159,18 @@ impl ChainConfig {
                 ed25519_dalek::VerifyingKey::from_bytes(&b)
                     .map_err(|x| bad(format!("issuer key of {:?}: {x}", e.asset)))?;
                 keys.push(b);
+            }
+        }
+        let mut validators = std::collections::HashSet::new();
+        for v in &genesis.validators {
+            let ok = hex::decode(v).map(|b| b.len() == 32).unwrap_or(false);
+            if !ok {
+                return Err(bad(format!(
+                    "validator key {v:?} is not 32 hex bytes"
+                )));
+            }
+            if !validators.insert(v.to_ascii_lowercase()) {
+                return Err(bad(format!("validator key {v:?} appears twice")));
             }
         }
         for c in TxKind::ALL {

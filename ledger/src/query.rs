@@ -2,9 +2,9 @@
 //! data owners read accesses, anyone reads status.
 
 use crate::{
-    codec::{read_audit_ct, read_be, read_fr},
-    ledger::{Counts, Ledger},
-    rows::{AuditRow, CmRow, GcmRow, GrantLeafRow, NoteRow, NullifierRow, TagRow, TxRow},
+    codec::{be, read_audit_ct, read_be, read_fr},
+    ledger::{BlockSummary, Counts, Ledger},
+    rows::{AuditRow, BlockRow, CmRow, GcmRow, GrantLeafRow, NoteRow, NullifierRow, TagRow, TxRow},
     store::*,
     LedgerError,
 };
@@ -134,6 +134,28 @@ fn access_record(k: &[u8], v: &[u8]) -> Result<AccessRecord, LedgerError> {
 }
 
 impl Ledger {
+    /// What block `height` did, if it is committed (height 0 is the genesis state).
+    pub fn block_at(&self, height: u64) -> Result<Option<BlockSummary>, LedgerError> {
+        if height == 0 {
+            return Ok(Some(BlockSummary {
+                height: 0,
+                time: 0,
+                txs: 0,
+                state_root: self.config().hash,
+            }));
+        }
+        let Some(v) = self.db().get_cf(cf(self.db(), CF_BLOCKS)?, be(height))? else {
+            return Ok(None);
+        };
+        let row = BlockRow::decode(&v)?;
+        Ok(Some(BlockSummary {
+            height,
+            time: row.time,
+            txs: row.txs as usize,
+            state_root: row.state_root,
+        }))
+    }
+
     /// Status.
     pub fn status(&self) -> Status {
         let c = self.cache();

@@ -324,6 +324,22 @@ impl BlockRow {
         v.extend_from_slice(&self.state_root);
         v
     }
+    pub(crate) fn decode(b: &[u8]) -> Result<Self, LedgerError> {
+        let mut c = Cursor {
+            row: "block",
+            bytes: b,
+        };
+        let time = c.u64()?;
+        let txs = c.u32()?;
+        let mut state_root = [0u8; 32];
+        state_root.copy_from_slice(c.take(32)?);
+        c.end()?;
+        Ok(BlockRow {
+            time,
+            txs,
+            state_root,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -64,12 +64,7 @@ pub const LABEL_COLUMNS: &[&str] = &["asset", "dataset", "purpose"];
 /// A record's flat form: column → value (numbers for heights, values and times; strings else).
 pub type Row = Map<String, Value>;
 
-/// Hex of a field element's canonical encoding (32 bytes, little-endian).
-pub fn fr_hex(x: &Fr) -> String {
-    let mut b = Vec::with_capacity(32);
-    let _ = x.serialize_compressed(&mut b);
-    hex::encode(b)
-}
+pub use zkreg_verifier::fieldhex::fr_hex;
 
 /// The kind of transaction an audit record belongs to.
 pub fn payload_kind(payload: &AuditPayload) -> TxKind {

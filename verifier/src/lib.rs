@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod fieldhex;
 mod fixed_base;
 pub mod params;
 #[cfg(feature = "test-utils")]
