@@ -19,7 +19,17 @@ pub use zkreg_regulator::{export::cell, record::Row};
 /// Labels this home knows: genesis assets, datasets and purposes of local consent requests, and
 /// any given on the command line.
 pub fn home_labels(session: &mut Session, extra: &[String]) -> Result<Labels> {
-    let mut l = Labels::of_chain(session.ledger()?.config());
+    let config = session.ledger()?.config().clone();
+    Ok(labels_for(session, &config, extra))
+}
+
+/// [`home_labels`] for the chain `config` (a node's, with `--node`).
+pub fn labels_for(
+    session: &Session,
+    config: &zkreg_ledger::ChainConfig,
+    extra: &[String],
+) -> Labels {
+    let mut l = Labels::of_chain(config);
     for r in crate::consent::all_requests(&session.home) {
         l.add(&r.dataset);
         l.add(&r.purpose);
@@ -27,13 +37,14 @@ pub fn home_labels(session: &mut Session, extra: &[String]) -> Result<Labels> {
     for x in extra {
         l.add(x);
     }
-    Ok(l)
+    l
 }
 
 /// `zkreg audit export`.
 #[allow(clippy::too_many_arguments)]
 pub fn cmd_export(
     session: &mut Session,
+    node: Option<&str>,
     regulator: &str,
     from: u64,
     to: u64,
@@ -42,8 +53,17 @@ pub fn cmd_export(
     extra_labels: &[String],
 ) -> Result<()> {
     let rsk = session.home.regulator(regulator)?;
-    let labels = home_labels(session, extra_labels)?;
-    let records = export::decrypt_range(session.ledger()?, &rsk, from, to, &labels)?;
+    let records = match node {
+        Some(url) => {
+            let client = crate::node_cmd::connect(url)?;
+            let labels = labels_for(session, client.chain(), extra_labels);
+            export::decrypt_range(&client, &rsk, from, to, &labels)?
+        }
+        None => {
+            let labels = home_labels(session, extra_labels)?;
+            export::decrypt_range(session.ledger()?, &rsk, from, to, &labels)?
+        }
+    };
     let mut bytes = Vec::new();
     if csv_format {
         export::write_csv(&records, &mut bytes).context("cannot write CSV")?;

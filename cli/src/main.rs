@@ -31,6 +31,7 @@ mod demo;
 mod home;
 mod keys_cmd;
 mod ledger_cmd;
+mod node_cmd;
 mod params_cmd;
 mod pay;
 mod progress;
@@ -65,6 +66,10 @@ keys/NAME.json (key files) and consent/ (consent requests, decisions and grants)
 struct Cli {
     #[arg(long, global = true, value_name = "DIR", long_help = HOME_HELP, help = "The zkreg home directory [default: $ZKREG_HOME, else $HOME/.zkreg]")]
     home: Option<PathBuf>,
+    /// Work against a running node's API instead of the local ledger (ledger submit|status,
+    /// wallet sync|balance, audit export).
+    #[arg(long, global = true, value_name = "URL", env = "ZKREG_NODE")]
+    node: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -173,6 +178,9 @@ enum Command {
     /// Regulator: decrypt, export and disclose the audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Run a consortium: write a local network, start a validator.
+    #[command(subcommand)]
+    Node(NodeCmd),
     /// Check a transaction file without ledger state: decoding, signature rules and its proof.
     Verify {
         /// Transaction file.
@@ -273,14 +281,47 @@ enum LedgerCmd {
         #[arg(required = true)]
         txfiles: Vec<PathBuf>,
         /// Block time [default: the previous block's time + 1; never the wall clock].
-        #[arg(long, value_name = "T")]
+        #[arg(long, value_name = "T", conflicts_with = "node")]
         time: Option<u64>,
+        /// With --node: wait until each transaction is in a block (or refused).
+        #[arg(long)]
+        wait: bool,
     },
+    /// Replicate a node's chain into the local ledger (with --node): fetch each new block,
+    /// apply it with every check, and require the node's state root. Local commands (pay,
+    /// consent, wallet, audit) then see the network's state.
+    Sync,
     /// Height, time, roots and counters.
     Status {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum NodeCmd {
+    /// Write a local network of N validators on 127.0.0.1 (keys, a genesis naming them, one
+    /// config each) from this home's genesis and parameters.
+    Init {
+        /// How many validators.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Directory to write.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// First p2p port; API ports start 100 above.
+        #[arg(long, default_value_t = 7000)]
+        base_port: u16,
+        /// Derive validator keys from this public seed (INSECURE: tests and demos).
+        #[arg(long, value_name = "N")]
+        dev_seed: Option<u64>,
+    },
+    /// Run one validator (until stopped).
+    Run {
+        /// Its config.json (from `zkreg node init`).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
     },
 }
 
@@ -473,9 +514,21 @@ fn address(text: &str) -> Result<Address> {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let Cli { home, command } = cli;
+    let Cli {
+        home,
+        node,
+        command,
+    } = cli;
     if matches!(command, Command::Demo) {
         return demo::run(home);
+    }
+    if let Command::Node(NodeCmd::Run { config }) = &command {
+        return node_cmd::cmd_run(config);
+    }
+    if let Some(url) = node.as_deref() {
+        if let Some(done) = run_on_node(url, &command)? {
+            return Ok(done);
+        }
     }
     let mut s = Session::new(Home::resolve(home)?);
     match command {
@@ -524,8 +577,14 @@ fn run(cli: Cli) -> Result<()> {
                 )?;
                 ledger_cmd::print_init(&s.home, &c);
             }
-            LedgerCmd::Submit { txfiles, time } => ledger_cmd::cmd_submit(&mut s, &txfiles, time)?,
+            LedgerCmd::Submit { txfiles, time, .. } => {
+                ledger_cmd::cmd_submit(&mut s, &txfiles, time)?
+            }
             LedgerCmd::Status { json } => ledger_cmd::cmd_status(&mut s, json)?,
+            LedgerCmd::Sync => match node.as_deref() {
+                Some(url) => node_cmd::cmd_sync(&mut s, url)?,
+                None => bail!("ledger sync needs --node URL (the node to replicate)"),
+            },
         },
         Command::Mint {
             issuer,
@@ -624,8 +683,10 @@ fn run(cli: Cli) -> Result<()> {
             pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs);
         }
         Command::Wallet(w) => match w {
-            WalletCmd::Sync(a) => pay::cmd_balance(&mut s, &a.wallet, a.json, true)?,
-            WalletCmd::Balance(a) => pay::cmd_balance(&mut s, &a.wallet, a.json, false)?,
+            WalletCmd::Sync(a) => pay::cmd_balance(&mut s, node.as_deref(), &a.wallet, a.json, true)?,
+            WalletCmd::Balance(a) => {
+                pay::cmd_balance(&mut s, node.as_deref(), &a.wallet, a.json, false)?
+            }
             WalletCmd::History(a) => pay::cmd_history(&mut s, &a.wallet, a.json)?,
         },
         Command::Consent(c) => run_consent(&mut s, c)?,
@@ -639,6 +700,7 @@ fn run(cli: Cli) -> Result<()> {
                 label,
             } => audit::cmd_export(
                 &mut s,
+                node.as_deref(),
                 &regulator,
                 from,
                 to,
@@ -652,8 +714,41 @@ fn run(cli: Cli) -> Result<()> {
             AuditCmd::VerifyDisclosure { file } => audit::cmd_verify_disclosure(&mut s, &file)?,
         },
         Command::Verify { txfile } => verify_tx(&s.home, &txfile)?,
+        Command::Node(NodeCmd::Init {
+            validators,
+            out,
+            base_port,
+            dev_seed,
+        }) => node_cmd::cmd_init(&mut s, validators, &out, base_port, dev_seed)?,
+        Command::Node(NodeCmd::Run { .. }) => {}
     }
     Ok(())
+}
+
+/// The commands that run against a node with `--node URL`; `Ok(None)` for commands that do not
+/// touch the ledger (they run as usual). A ledger command without a node path is refused
+/// rather than silently run against the local ledger.
+fn run_on_node(url: &str, command: &Command) -> Result<Option<()>> {
+    match command {
+        Command::Ledger(LedgerCmd::Submit { txfiles, wait, .. }) => {
+            node_cmd::cmd_submit(url, txfiles, *wait)?
+        }
+        Command::Ledger(LedgerCmd::Status { json }) => node_cmd::cmd_status(url, *json)?,
+        Command::Ledger(LedgerCmd::Sync) => return Ok(None),
+        Command::Wallet(WalletCmd::Sync(_) | WalletCmd::Balance(_))
+        | Command::Audit(AuditCmd::Export { .. }) => return Ok(None),
+        Command::Setup { .. }
+        | Command::Params(_)
+        | Command::Info { .. }
+        | Command::Circuits
+        | Command::Keys(_)
+        | Command::Verify { .. }
+        | Command::Bench { .. }
+        | Command::Demo
+        | Command::Node(_) => return Ok(None),
+        _ => bail!("this command does not work against a node yet; run it without --node on a home with a local ledger"),
+    }
+    Ok(Some(()))
 }
 
 fn run_consent(s: &mut Session, c: ConsentCmd) -> Result<()> {

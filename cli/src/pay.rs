@@ -28,15 +28,48 @@ pub fn scan(ledger: &Ledger, keys: WalletKeys, show: bool) -> Result<Wallet> {
             delivery: o.delivery,
         })
         .collect();
+    let nullifiers = ledger.nullifiers().map_err(|e| anyhow!("{e}"))?;
+    scan_outputs(keys, &outputs, &nullifiers, show)
+}
+
+/// Scans a node's compact blocks for `keys`' notes: the same outputs and nullifiers as a local
+/// ledger holds, in the same order. Returns the wallet and the node's height.
+pub fn scan_node(client: &zkreg_node::client::NodeClient, keys: WalletKeys, show: bool) -> Result<(Wallet, u64)> {
+    let (tip, blocks) = client.compact_all().map_err(|e| anyhow!("{e}"))?;
+    let bad = |what: &str, v: &str| anyhow!("the node sent a malformed {what}: {v:?}");
+    let fr = |v: &str, what: &str| zkreg_verifier::fieldhex::fr_from_hex(v).ok_or_else(|| bad(what, v));
+    let mut outputs = Vec::new();
+    let mut nullifiers = Vec::new();
+    for b in blocks {
+        for o in b.outputs {
+            outputs.push(LedgerOutput {
+                pos: o.pos,
+                cm: fr(&o.cm, "commitment")?,
+                delivery: hex::decode(&o.delivery).map_err(|_| bad("delivery", &o.delivery))?,
+            });
+        }
+        for n in b.nullifiers {
+            nullifiers.push(fr(&n, "nullifier")?);
+        }
+    }
+    Ok((scan_outputs(keys, &outputs, &nullifiers, show)?, tip))
+}
+
+fn scan_outputs(
+    keys: WalletKeys,
+    outputs: &[LedgerOutput],
+    nullifiers: &[ark_bls12_381::Fr],
+    show: bool,
+) -> Result<Wallet> {
     let pb = if show {
         progress::bar(outputs.len() as u64, "scanning the ledger")
     } else {
         indicatif::ProgressBar::hidden()
     };
     let mut w = Wallet::new(keys);
-    w.scan(&outputs, &mut |n| pb.set_position(n as u64))
+    w.scan(outputs, &mut |n| pb.set_position(n as u64))
         .map_err(|e| anyhow!("scanning failed: {e}"))?;
-    w.mark_spent(&ledger.nullifiers().map_err(|e| anyhow!("{e}"))?);
+    w.mark_spent(nullifiers);
     pb.finish_and_clear();
     Ok(w)
 }
@@ -124,16 +157,25 @@ pub fn asset_labels(ledger: &Ledger) -> Labels {
 /// `zkreg wallet sync|balance`.
 pub fn cmd_balance(
     session: &mut Session,
+    node: Option<&str>,
     name: &str,
     as_json: bool,
     sync_only: bool,
 ) -> Result<()> {
     let keys = session.home.wallet(name)?;
-    let ledger = session.ledger()?;
-    let w = scan(ledger, keys, !as_json)?;
-    let labels = asset_labels(ledger);
+    let (w, labels, height) = match node {
+        Some(url) => {
+            let client = crate::node_cmd::connect(url)?;
+            let (w, height) = scan_node(&client, keys, !as_json)?;
+            (w, Labels::of_chain(client.chain()), height)
+        }
+        None => {
+            let ledger = session.ledger()?;
+            let w = scan(ledger, keys, !as_json)?;
+            (w, asset_labels(ledger), ledger.status().height)
+        }
+    };
     let b = w.balances();
-    let height = ledger.status().height;
     if as_json {
         let assets: Vec<_> = b
             .iter()

@@ -139,4 +139,7 @@ pub enum LedgerError {
     /// A query asked for something that does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// A remote ledger (a node's API) could not answer.
+    #[error("node: {0}")]
+    Remote(String),
 }

@@ -19,9 +19,11 @@ mod ledger;
 pub mod query;
 mod rows;
 mod store;
+pub mod view;
 
 pub use error::{LedgerError, Rejection, Rule};
 pub use genesis::{ChainConfig, Genesis};
 pub use ledger::{BlockSummary, Counts, Ledger, VerifiedBlock};
 pub use store::DumpEntry;
+pub use view::LedgerView;
 pub use zkreg_verifier as verifier;

@@ -120,6 +120,36 @@ fn u32be(b: &[u8]) -> Result<u32, LedgerError> {
         .ok_or_else(|| LedgerError::Corrupt("short index".into()))
 }
 
+/// Reads one audit row (key `height ‖ index`, value `kind ‖ tx id ‖ payload`).
+pub fn audit_record(k: &[u8], v: &[u8]) -> Result<AuditRecord, LedgerError> {
+    let h = read_be(k)?;
+    let row = AuditRow::decode(v)?;
+    let body = row.payload;
+    let payload = match TxKind::try_from(row.kind)
+        .map_err(|_| LedgerError::Corrupt("audit kind".into()))?
+    {
+        TxKind::Payment => AuditPayload::Payment(read_audit_ct(body)?),
+        TxKind::Grant => {
+            let n = 32 * 7;
+            AuditPayload::Grant(
+                read_audit_ct(body.get(..n).unwrap_or(&[]))?,
+                read_be(body.get(n..).unwrap_or(&[]))?,
+            )
+        }
+        TxKind::Access => AuditPayload::Access(read_audit_ct(body)?),
+        TxKind::Revoke => AuditPayload::Revoke {
+            pos: read_be(body)?,
+            gcm: read_fr(body.get(8..).unwrap_or(&[]))?,
+        },
+    };
+    Ok(AuditRecord {
+        height: h,
+        index: u32be(k.get(8..).unwrap_or(&[]))?,
+        tx_id: row.tx_id,
+        payload,
+    })
+}
+
 /// Parses a `CF_TAGS` entry.
 fn access_record(k: &[u8], v: &[u8]) -> Result<AccessRecord, LedgerError> {
     let row = TagRow::decode(v)?;
@@ -241,6 +271,15 @@ impl Ledger {
 
     /// Audit records of heights `from..=to`. Refuses a range beyond the current height.
     pub fn audit_records(&self, from: u64, to: u64) -> Result<Vec<AuditRecord>, LedgerError> {
+        self.audit_rows(from, to)?
+            .iter()
+            .map(|(k, v)| audit_record(k, v))
+            .collect()
+    }
+
+    /// The raw audit rows (key `height ‖ index`, value `kind ‖ tx id ‖ payload`) of heights
+    /// `from..=to`, as a node serves them; [`audit_record`] reads one.
+    pub fn audit_rows(&self, from: u64, to: u64) -> Result<Vec<(Vec<u8>, Vec<u8>)>, LedgerError> {
         let height = self.cache().tip.height;
         if from > to || to > height {
             return Err(LedgerError::NotFound(format!(
@@ -254,35 +293,10 @@ impl Ledger {
             IteratorMode::From(&start, Direction::Forward),
         ) {
             let (k, v) = item?;
-            let h = read_be(&k)?;
-            if h > to {
+            if read_be(&k)? > to {
                 break;
             }
-            let row = AuditRow::decode(&v)?;
-            let body = row.payload;
-            let payload = match TxKind::try_from(row.kind)
-                .map_err(|_| LedgerError::Corrupt("audit kind".into()))?
-            {
-                TxKind::Payment => AuditPayload::Payment(read_audit_ct(body)?),
-                TxKind::Grant => {
-                    let n = 32 * 7;
-                    AuditPayload::Grant(
-                        read_audit_ct(body.get(..n).unwrap_or(&[]))?,
-                        read_be(body.get(n..).unwrap_or(&[]))?,
-                    )
-                }
-                TxKind::Access => AuditPayload::Access(read_audit_ct(body)?),
-                TxKind::Revoke => AuditPayload::Revoke {
-                    pos: read_be(body)?,
-                    gcm: read_fr(body.get(8..).unwrap_or(&[]))?,
-                },
-            };
-            out.push(AuditRecord {
-                height: h,
-                index: u32be(k.get(8..).unwrap_or(&[]))?,
-                tx_id: row.tx_id,
-                payload,
-            });
+            out.push((k.to_vec(), v.to_vec()));
         }
         Ok(out)
     }

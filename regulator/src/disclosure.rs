@@ -25,7 +25,7 @@ use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use zkreg_circuits::audit::RegulatorSecretKey;
-use zkreg_ledger::{query::AuditRecord, Ledger};
+use zkreg_ledger::{query::AuditRecord, LedgerView};
 use zkreg_prover::keys::{point_from_hex, point_to_hex};
 use zkreg_verifier::{TxId, TxKind};
 
@@ -231,7 +231,7 @@ fn context(genesis: &[u8; 32], height: u64, kind: TxKind, tx_id: &TxId, c: &[Fr]
     out
 }
 
-fn find_record(ledger: &Ledger, tx_id: &TxId) -> Result<AuditRecord, DisclosureError> {
+fn find_record(ledger: &dyn LedgerView, tx_id: &TxId) -> Result<AuditRecord, DisclosureError> {
     let Some((height, _, _)) = ledger.tx_by_id(tx_id).map_err(AuditError::from)? else {
         return Err(DisclosureError::UnknownTx { tx_id: *tx_id });
     };
@@ -245,7 +245,7 @@ fn find_record(ledger: &Ledger, tx_id: &TxId) -> Result<AuditRecord, DisclosureE
 
 /// Makes a disclosure of transaction `tx_id` with the regulator key `rsk`.
 pub fn disclose<R: RngCore + CryptoRng>(
-    ledger: &Ledger,
+    ledger: &dyn LedgerView,
     rsk: &RegulatorSecretKey,
     tx_id: &TxId,
     labels: &Labels,
@@ -312,7 +312,7 @@ fn malformed(field: &'static str, reason: impl ToString) -> DisclosureError {
 /// the returned record. Returns the record as the ledger's ciphertext decrypts: what a caller
 /// shows must come from it, not from the file.
 pub fn verify(
-    ledger: &Ledger,
+    ledger: &dyn LedgerView,
     labels: &Labels,
     d: &DisclosureFile,
 ) -> Result<Record, DisclosureError> {

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 use std::io;
 use zkreg_circuits::audit::{shared_point, RegulatorSecretKey};
-use zkreg_ledger::Ledger;
+use zkreg_ledger::LedgerView;
 use zkreg_prover::keys::point_to_hex;
 
 /// Decrypts every record of heights `from..=to` with the regulator key, in ledger order.
@@ -23,7 +23,7 @@ use zkreg_prover::keys::point_to_hex;
 /// the record are independent per record, so they run on every core. A record encrypted to
 /// another regulator key than `rsk`'s ([`AuditError::WrongKey`]) fails the export.
 pub fn decrypt_range(
-    ledger: &Ledger,
+    ledger: &dyn LedgerView,
     rsk: &RegulatorSecretKey,
     from: u64,
     to: u64,

@@ -18,7 +18,7 @@ use zkreg_circuits::{
 };
 use zkreg_ledger::{
     query::{AuditPayload, AuditRecord},
-    Ledger, LedgerError,
+    LedgerError, LedgerView,
 };
 use zkreg_verifier::{Transaction, TxId, TxKind};
 
@@ -348,13 +348,13 @@ impl Record {
 
 /// Decodes audit records against one ledger: labels named, spent notes and grants linked.
 pub struct Decoder<'a> {
-    ledger: &'a Ledger,
+    ledger: &'a dyn LedgerView,
     labels: &'a Labels,
 }
 
 impl<'a> Decoder<'a> {
     /// A decoder over `ledger`; `labels` names assets, datasets and purposes.
-    pub fn new(ledger: &'a Ledger, labels: &'a Labels) -> Self {
+    pub fn new(ledger: &'a dyn LedgerView, labels: &'a Labels) -> Self {
         Decoder { ledger, labels }
     }
 

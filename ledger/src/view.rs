@@ -1,0 +1,47 @@
+//! [`LedgerView`]: the read-only questions a regulator's export and a wallet ask of a ledger,
+//! answered by a local [`Ledger`] or by a node over HTTP (`zkreg_node::client`), so the CLI's
+//! `--node` and local paths run the same library code.
+
+use crate::{
+    query::{AuditRecord, GrantOrigin, Origin},
+    ChainConfig, Ledger, LedgerError,
+};
+use ark_bls12_381::Fr;
+use zkreg_verifier::{Transaction, TxId};
+
+/// Read access to a ledger's committed state.
+pub trait LedgerView {
+    /// The chain configuration.
+    fn config(&self) -> &ChainConfig;
+    /// Committed height.
+    fn height(&self) -> Result<u64, LedgerError>;
+    /// Audit records of heights `from..=to`.
+    fn audit_records(&self, from: u64, to: u64) -> Result<Vec<AuditRecord>, LedgerError>;
+    /// A transaction by id: `(height, index, tx)`.
+    fn tx_by_id(&self, id: &TxId) -> Result<Option<(u64, u32, Transaction)>, LedgerError>;
+    /// The transaction that created a note commitment.
+    fn commitment_origin(&self, cm: &Fr) -> Result<Option<Origin>, LedgerError>;
+    /// The grant with commitment `gcm`.
+    fn grant_by_gcm(&self, gcm: &Fr) -> Result<Option<GrantOrigin>, LedgerError>;
+}
+
+impl LedgerView for Ledger {
+    fn config(&self) -> &ChainConfig {
+        Ledger::config(self)
+    }
+    fn height(&self) -> Result<u64, LedgerError> {
+        Ok(self.status().height)
+    }
+    fn audit_records(&self, from: u64, to: u64) -> Result<Vec<AuditRecord>, LedgerError> {
+        Ledger::audit_records(self, from, to)
+    }
+    fn tx_by_id(&self, id: &TxId) -> Result<Option<(u64, u32, Transaction)>, LedgerError> {
+        Ledger::tx_by_id(self, id)
+    }
+    fn commitment_origin(&self, cm: &Fr) -> Result<Option<Origin>, LedgerError> {
+        Ledger::commitment_origin(self, cm)
+    }
+    fn grant_by_gcm(&self, gcm: &Fr) -> Result<Option<GrantOrigin>, LedgerError> {
+        Ledger::grant_by_gcm(self, gcm)
+    }
+}

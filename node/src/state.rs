@@ -1,0 +1,289 @@
+//! A validator's state: its ledger and its mempool, and the three things consensus asks of
+//! them — build a block, verify a block, commit a finalized block — each in one function here,
+//! over the ledger's own `verify_block` (so every ledger rule exists once, in `zkreg-ledger`).
+
+use crate::{
+    block::Block,
+    mempool::{Limits, Mempool, MempoolError},
+};
+use commonware_utils::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use zkreg_ledger::{BlockSummary, Ledger, LedgerError, Rule};
+use zkreg_verifier::{TxId, MAX_TX_BYTES};
+
+/// Why a submitted transaction was not admitted.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// Larger than a transaction may be.
+    #[error("transaction is {0} bytes; the limit is {MAX_TX_BYTES}")]
+    TooLarge(usize),
+    /// The ledger refuses it now, naming the rule.
+    #[error("rejected: {0}")]
+    Rejected(Rule),
+    /// The mempool is full or this client is at its limit.
+    #[error(transparent)]
+    Mempool(#[from] MempoolError),
+    /// The node cannot read its ledger (not the transaction's fault).
+    #[error("node storage error: {0}")]
+    Storage(String),
+    /// The node stopped applying blocks after an internal inconsistency.
+    #[error("node halted: {0}")]
+    Halted(String),
+}
+
+/// Why a finalized block could not be committed: the node halts rather than diverge.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// The ledger refused a block a quorum finalized (a bug or a corrupted database).
+    #[error("finalized block {height} fails the ledger: {error}")]
+    Invalid {
+        /// Height.
+        height: u64,
+        /// The ledger's refusal.
+        error: LedgerError,
+    },
+    /// The finalized block names another state root than applying it gives.
+    #[error("finalized block {height} claims state root {claimed} but applying it gives {actual}")]
+    RootMismatch {
+        /// Height.
+        height: u64,
+        /// Claimed root (hex).
+        claimed: String,
+        /// Computed root (hex).
+        actual: String,
+    },
+    /// Blocks arrived out of order.
+    #[error("finalized block {got} arrived while the ledger is at {tip}")]
+    Gap {
+        /// Ledger height.
+        tip: u64,
+        /// Block height.
+        got: u64,
+    },
+}
+
+/// Where a verified block's parent stands against the committed ledger.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ParentStatus {
+    /// The ledger's tip is the parent: verify against it now.
+    Tip,
+    /// The ledger has not reached the parent yet: wait.
+    Behind,
+    /// The ledger is past the parent; `Some(root)` is the state root it committed at the
+    /// child's height (if it got that far).
+    Past(Option<[u8; 32]>),
+    /// The ledger committed a different block at the parent's height: the parent is on a dead
+    /// fork.
+    Conflicts,
+}
+
+/// A validator's ledger and mempool.
+pub struct NodeState {
+    ledger: Mutex<Ledger>,
+    mempool: Mutex<Mempool>,
+    halted: Mutex<Option<String>>,
+    finalized_tip: AtomicU64,
+    gossip: Mutex<Option<Box<dyn crate::engine::Gossip>>>,
+}
+
+/// Most bytes of transactions one block carries.
+pub const MAX_BLOCK_TX_BYTES: usize = 1 << 20;
+
+impl NodeState {
+    /// Wraps an opened ledger.
+    pub fn new(ledger: Ledger, limits: Limits) -> Self {
+        NodeState {
+            ledger: Mutex::new(ledger),
+            mempool: Mutex::new(Mempool::new(limits)),
+            halted: Mutex::new(None),
+            finalized_tip: AtomicU64::new(0),
+            gossip: Mutex::new(None),
+        }
+    }
+
+    /// Runs `f` on the ledger (queries for the API).
+    pub fn with_ledger<T>(&self, f: impl FnOnce(&Ledger) -> T) -> T {
+        f(&self.ledger.lock())
+    }
+
+    /// Runs `f` on the mempool.
+    pub fn with_mempool<T>(&self, f: impl FnOnce(&Mempool) -> T) -> T {
+        f(&self.mempool.lock())
+    }
+
+    /// Why the node halted, if it did.
+    pub fn halted(&self) -> Option<String> {
+        self.halted.lock().clone()
+    }
+
+    /// The highest finalized height consensus reported (it may be ahead of the ledger while
+    /// blocks are fetched).
+    pub fn finalized_tip(&self) -> u64 {
+        self.finalized_tip.load(Ordering::Relaxed)
+    }
+
+    /// Records consensus's finalized tip.
+    pub fn set_finalized_tip(&self, height: u64) {
+        self.finalized_tip.fetch_max(height, Ordering::Relaxed);
+    }
+
+    /// Sets where admitted transactions are gossiped.
+    pub fn set_gossip(&self, gossip: Box<dyn crate::engine::Gossip>) {
+        *self.gossip.lock() = Some(gossip);
+    }
+
+    /// A client's submission: [`Self::submit_local`], then, if it was new here, gossip to the
+    /// other validators so whoever proposes next can include it.
+    pub fn submit(&self, tx: &[u8], client: &str, now: u64) -> Result<(TxId, bool), SubmitError> {
+        let (id, new) = self.submit_local(tx, client, now)?;
+        if new {
+            if let Some(g) = self.gossip.lock().as_ref() {
+                g.send(tx);
+            }
+        }
+        Ok((id, new))
+    }
+
+    /// Admission: checks `tx` against the ledger for the next block at time `now` (the node's
+    /// clock: admission is not consensus, every proposal re-verifies) and queues it.
+    /// Returns its id and whether it was new to this mempool.
+    pub fn submit_local(
+        &self,
+        tx: &[u8],
+        client: &str,
+        now: u64,
+    ) -> Result<(TxId, bool), SubmitError> {
+        if let Some(why) = self.halted() {
+            return Err(SubmitError::Halted(why));
+        }
+        if tx.len() > MAX_TX_BYTES {
+            return Err(SubmitError::TooLarge(tx.len()));
+        }
+        let (id, height) = {
+            let ledger = self.ledger.lock();
+            let status = ledger.status();
+            let id = ledger
+                .check_tx(tx, now.max(status.time))
+                .map_err(|e| match e {
+                    LedgerError::Rejected(r) => SubmitError::Rejected(r.rule),
+                    other => SubmitError::Storage(other.to_string()),
+                })?;
+            (id, status.height)
+        };
+        let new = self.mempool.lock().insert(id, tx.to_vec(), client, height)?;
+        Ok((id, new))
+    }
+
+    /// Where `parent` (height, claimed post-state root) stands against the committed ledger.
+    pub fn parent_status(&self, height: u64, state_root: &[u8; 32]) -> ParentStatus {
+        let ledger = self.ledger.lock();
+        let tip = ledger.status();
+        if tip.height < height {
+            return ParentStatus::Behind;
+        }
+        let committed = if tip.height == height {
+            Some(tip.state_root)
+        } else {
+            ledger.block_at(height).ok().flatten().map(|b| b.state_root)
+        };
+        match committed {
+            Some(root) if &root == state_root && tip.height == height => ParentStatus::Tip,
+            Some(root) if &root == state_root => ParentStatus::Past(
+                ledger
+                    .block_at(height + 1)
+                    .ok()
+                    .flatten()
+                    .map(|b| b.state_root),
+            ),
+            _ => ParentStatus::Conflicts,
+        }
+    }
+
+    /// Builds the transactions of the next block at `time` from the mempool: the oldest that
+    /// pass `verify_block` together. A transaction the ledger refuses is dropped from the
+    /// mempool with its rule and the rest are re-verified. Returns the transactions and the
+    /// state root after them, or `None` if the ledger is not at `height − 1`.
+    pub fn build(&self, height: u64, time: u64, max_txs: usize) -> Option<(Vec<Vec<u8>>, [u8; 32])> {
+        let ledger = self.ledger.lock();
+        if ledger.status().height + 1 != height {
+            return None;
+        }
+        let mut picked = self
+            .mempool
+            .lock()
+            .candidates(max_txs, MAX_BLOCK_TX_BYTES);
+        loop {
+            let txs: Vec<Vec<u8>> = picked.iter().map(|(_, b)| b.clone()).collect();
+            match ledger.verify_block(height, time, &txs) {
+                Ok(v) => return Some((txs, v.summary().state_root)),
+                Err(LedgerError::Rejected(r)) => {
+                    let Some(i) = r.index.filter(|i| *i < picked.len()) else {
+                        return None;
+                    };
+                    let (id, _) = picked.remove(i);
+                    self.mempool.lock().refuse(id, format!("rejected: {}", r.rule));
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Verifies a proposed block on top of the committed tip: every ledger rule, and that its
+    /// claimed state root is the one applying it gives.
+    pub fn verify(&self, block: &Block) -> Result<(), String> {
+        let ledger = self.ledger.lock();
+        let v = ledger
+            .verify_block(block.height, block.time, &block.txs)
+            .map_err(|e| e.to_string())?;
+        if v.summary().state_root != block.state_root {
+            return Err("the claimed state root is not the one the block gives".into());
+        }
+        Ok(())
+    }
+
+    /// Applies a finalized block with one synced write. A block at or below the tip was
+    /// already applied (marshal redelivers after a restart) and is acknowledged as is.
+    pub fn commit(&self, block: &Block) -> Result<Option<BlockSummary>, CommitError> {
+        let mut ledger = self.ledger.lock();
+        let tip = ledger.status().height;
+        if block.height <= tip {
+            return Ok(None);
+        }
+        if block.height != tip + 1 {
+            return Err(CommitError::Gap {
+                tip,
+                got: block.height,
+            });
+        }
+        let invalid = |error| CommitError::Invalid {
+            height: block.height,
+            error,
+        };
+        let v = ledger
+            .verify_block(block.height, block.time, &block.txs)
+            .map_err(invalid)?;
+        if v.summary().state_root != block.state_root {
+            return Err(CommitError::RootMismatch {
+                height: block.height,
+                claimed: hex::encode(block.state_root),
+                actual: hex::encode(v.summary().state_root),
+            });
+        }
+        let ids = v.tx_ids().to_vec();
+        let summary = ledger.commit(v).map_err(invalid)?;
+        let window = ledger.config().genesis.anchor_window;
+        drop(ledger);
+        let mut pool = self.mempool.lock();
+        pool.committed(&ids);
+        pool.expire(summary.height, window);
+        Ok(Some(summary))
+    }
+
+    /// Stops admitting and applying: a finalized block did not apply.
+    pub fn halt(&self, why: String) {
+        let mut h = self.halted.lock();
+        if h.is_none() {
+            *h = Some(why);
+        }
+    }
+}

@@ -1,0 +1,386 @@
+//! Deterministic simulation (commonware's deterministic runtime and simulated p2p, fixed seed):
+//! four validators with real ledgers (RocksDB, real Groth16 proofs); one crashes mid-run and
+//! restarts; one is Byzantine and proposes blocks with a double spend under a false state root.
+//! Honest validators keep finalizing, never commit the bad block, and end with identical state
+//! roots; the same seed gives the same run.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first failure
+
+use ark_bls12_381::Fr;
+use commonware_codec::Encode;
+use commonware_consensus::{marshal::ancestry::Ancestry, simplex::types::Context};
+use commonware_cryptography::{
+    ed25519::{PrivateKey, PublicKey},
+    sha256::Digest,
+    Digested, Digestible, Signer,
+};
+use commonware_p2p::simulated::{self, Link};
+use commonware_runtime::{deterministic, Clock, Runner, Spawner, Supervisor};
+use commonware_utils::{ordered::Set, NZUsize};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
+use zkreg_circuits::labels::label_to_field;
+use zkreg_ledger::{
+    genesis::{IssuerEntry, RegulatorKeyEntry},
+    ChainConfig, Genesis, Ledger,
+};
+use zkreg_node::{
+    app::{App, BuildPolicy},
+    block::Block,
+    engine::{self, channels, EngineConfig, Timeouts},
+    mempool::Limits,
+    state::NodeState,
+};
+use zkreg_prover::{
+    builder::{build_payment, PaymentRequest},
+    keys::{point_to_hex, regulator_from_seed, WalletKeys},
+    params::{load_proving_keys, setup, SetupMode},
+    prove::Prover,
+    wallet::{LedgerOutput, Wallet},
+};
+use zkreg_verifier::{params::Manifest, Transaction};
+
+fn params() -> &'static PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        let dir = std::env::var_os("ZKREG_TEST_PARAMS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("zkreg-node-params-{}", std::process::id())));
+        if Manifest::load(&dir).is_err() {
+            setup(&dir, SetupMode::DevSeed(5), &mut |_| {}).expect("setup");
+        }
+        dir
+    })
+}
+
+fn validator_keys() -> Vec<PrivateKey> {
+    (0..4).map(|i| PrivateKey::from_seed(100 + i)).collect()
+}
+
+fn issuer() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[3; 32])
+}
+
+fn chain() -> ChainConfig {
+    let manifest = Manifest::load(params()).expect("manifest");
+    let mut g = Genesis::new(
+        "zkreg-sim",
+        vec![RegulatorKeyEntry {
+            from_height: 0,
+            rpk: point_to_hex(&regulator_from_seed(&[9; 32]).public_key()),
+        }],
+        vec![IssuerEntry {
+            asset: "USD".into(),
+            keys: vec![hex::encode(issuer().verifying_key().to_bytes())],
+        }],
+        manifest
+            .verifying_key_hashes()
+            .into_iter()
+            .map(|(c, h)| (c.name().to_string(), h))
+            .collect(),
+    );
+    g.allow_insecure_keys = true;
+    g.validators = validator_keys()
+        .iter()
+        .map(|k| hex::encode(k.public_key().encode()))
+        .collect();
+    ChainConfig::new(g).expect("genesis")
+}
+
+/// A mint to Alice, then two payments spending the same note (to Bob and to Carol).
+struct Txs {
+    mint: Vec<u8>,
+    pay: Vec<u8>,
+    double: Vec<u8>,
+}
+
+fn txs() -> &'static Txs {
+    static T: OnceLock<Txs> = OnceLock::new();
+    T.get_or_init(|| {
+        let prover = Prover::new(load_proving_keys(params(), true).expect("pks"));
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(dir.path(), chain(), params()).unwrap();
+        let r = &mut ChaCha20Rng::seed_from_u64(7);
+        let alice = Wallet::new(WalletKeys::random(r));
+        let bob = WalletKeys::random(r);
+        let carol = WalletKeys::random(r);
+        let req = |to: &WalletKeys, amount: u64, deposit: u64| PaymentRequest {
+            asset: label_to_field("USD"),
+            to: vec![(to.address(), amount)],
+            deposit,
+            withdraw: 0,
+            fee: 0,
+            destination: vec![],
+            memo: vec![],
+            rpk: regulator_from_seed(&[9; 32]).public_key(),
+            chain: l.config().hash,
+        };
+        let minter = Wallet::new(WalletKeys::random(r));
+        let mut u = build_payment(&minter, &req(&alice.keys, 100, 100), &l.accepted_anchors(), r).unwrap();
+        u.sign_as_issuer(&issuer());
+        let mint = prover.prove(u, r).unwrap().encode();
+        l.apply_block(1, 1, std::slice::from_ref(&mint)).unwrap();
+        let mut alice = alice;
+        let outs: Vec<LedgerOutput> = l
+            .outputs_from(0)
+            .unwrap()
+            .into_iter()
+            .map(|o| LedgerOutput { pos: o.pos, cm: o.cm, delivery: o.delivery })
+            .collect();
+        alice.scan(&outs, &mut |_| {}).unwrap();
+        let pay = build_payment(&alice, &req(&bob, 60, 0), &l.accepted_anchors(), r).unwrap();
+        let pay = prover.prove(pay, r).unwrap().encode();
+        let double = build_payment(&alice, &req(&carol, 70, 0), &l.accepted_anchors(), r).unwrap();
+        let double = prover.prove(double, r).unwrap().encode();
+        // The two spend the same note.
+        let nfs = |b: &[u8]| match Transaction::decode(b).unwrap() {
+            Transaction::Payment(p) => p.nullifiers,
+            _ => unreachable!(),
+        };
+        assert!(nfs(&pay).iter().any(|n| nfs(&double).contains(n)));
+        Txs { mint, pay, double }
+    })
+}
+
+/// A Byzantine proposer: builds an honest block, then adds the double spend and keeps the
+/// honest block's state root (which the bad block does not give). It verifies honestly.
+#[derive(Clone)]
+struct Byzantine {
+    inner: App,
+    inject: Vec<u8>,
+    proposed_bad: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<E: Clock + Send + Sync + 'static> commonware_consensus::Application<E> for Byzantine {
+    type SigningScheme = commonware_consensus::simplex::scheme::ed25519::Scheme;
+    type Context = Context<Digest, PublicKey>;
+    type Block = Block;
+    type Input = ();
+
+    async fn propose(
+        &mut self,
+        context: (E, Self::Context),
+        ancestry: impl Ancestry<Block>,
+        input: (),
+    ) -> Option<Digested<Block>> {
+        let honest = <App as commonware_consensus::Application<E>>::propose(&mut self.inner, context, ancestry, input).await?;
+        let b = honest.inner();
+        let mut txs = b.txs.clone();
+        txs.push(self.inject.clone());
+        let bad = Block::new(b.parent, b.height, b.time, b.state_root, txs);
+        self.proposed_bad.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let d = bad.digest();
+        Some(Digested::precomputed(bad, d))
+    }
+
+    async fn verify(&mut self, context: (E, Self::Context), ancestry: impl Ancestry<Block>) -> bool {
+        <App as commonware_consensus::Application<E>>::verify(&mut self.inner, context, ancestry).await
+    }
+}
+
+const QUOTA: commonware_runtime::Quota = commonware_runtime::Quota::per_second(commonware_utils::NZU32!(100_000));
+
+fn policy() -> BuildPolicy {
+    BuildPolicy {
+        max_txs: 64,
+        idle_wait: Duration::from_millis(200),
+        poll: Duration::from_millis(5),
+    }
+}
+
+async fn start_validator(
+    context: deterministic::Context,
+    oracle: &simulated::Oracle<PublicKey, deterministic::Context>,
+    key: &PrivateKey,
+    ledger: &Path,
+    byzantine: Option<Arc<std::sync::atomic::AtomicU64>>,
+) -> (commonware_runtime::Handle<()>, std::sync::Weak<NodeState>) {
+    let participants = Set::try_from(validator_keys().iter().map(|k| k.public_key()).collect::<Vec<_>>()).unwrap();
+    let config = chain();
+    let chain_hash = config.hash;
+    let state = Arc::new(NodeState::new(Ledger::open(ledger, config, params()).unwrap(), Limits::default()));
+    let weak = Arc::downgrade(&state);
+    let control = oracle.control(key.public_key());
+    let mut chans = Vec::new();
+    for c in [
+        channels::VOTES,
+        channels::CERTIFICATES,
+        channels::RESOLVER,
+        channels::BROADCAST,
+        channels::BACKFILL,
+        channels::GOSSIP,
+    ] {
+        chans.push(control.register(c, QUOTA).await.unwrap());
+    }
+    let mut chans = chans.into_iter();
+    let mut next = || chans.next().unwrap();
+    let (votes, certificates, resolver, broadcast, backfill, gossip) = (next(), next(), next(), next(), next(), next());
+    let cfg = EngineConfig {
+        signer: key.clone(),
+        participants,
+        chain_hash,
+        partition: format!("v{}", hex::encode(&key.public_key().encode()[..4])),
+        blocker: oracle.control(key.public_key()),
+        peers: oracle.manager(),
+        timeouts: Timeouts {
+            leader: Duration::from_secs(1),
+            certification: Duration::from_secs(2),
+            retry: Duration::from_secs(3),
+            fetch: Duration::from_secs(1),
+        },
+    };
+    let honest = engine::honest_app(&state, policy());
+    let handle = context.spawn(move |ctx| async move {
+        let result = match byzantine {
+            None => engine::start(ctx.child("engine"), state, honest, cfg, votes, certificates, resolver, broadcast, backfill, gossip).await,
+            Some(counter) => {
+                let app = Byzantine {
+                    inner: honest,
+                    inject: txs().double.clone(),
+                    proposed_bad: counter,
+                };
+                engine::start(ctx.child("engine"), state, app, cfg, votes, certificates, resolver, broadcast, backfill, gossip).await
+            }
+        };
+        result.expect("engine starts");
+        futures::future::pending::<()>().await;
+    });
+    (handle, weak)
+}
+
+/// The committed (height, state root) of every height of a validator.
+fn roots(s: &NodeState) -> Vec<(u64, [u8; 32])> {
+    s.with_ledger(|l| {
+        (1..=l.status().height)
+            .map(|h| (h, l.block_at(h).unwrap().unwrap().state_root))
+            .collect()
+    })
+}
+
+fn committed(s: &NodeState, tx: &[u8]) -> bool {
+    let id = Transaction::decode(tx).unwrap().id();
+    s.with_ledger(|l| l.tx_by_id(&id).unwrap().is_some())
+}
+
+async fn wait_for(context: &deterministic::Context, what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..6_000 {
+        if f() {
+            return;
+        }
+        context.sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// One run: returns the honest validators' final (height, root) traces and how many bad
+/// blocks the Byzantine validator proposed.
+fn simulate(seed: u64) -> (Vec<Vec<(u64, [u8; 32])>>, u64) {
+    let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let paths: Vec<PathBuf> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
+    let t = txs();
+    let cfg = deterministic::Config::new()
+        .with_seed(seed)
+        .with_timeout(Some(Duration::from_secs(3_600)));
+    let out = deterministic::Runner::new(cfg).start(|context| async move {
+        let keys = validator_keys();
+        let (network, oracle) = simulated::Network::new_with_peers(
+            context.child("network"),
+            simulated::Config {
+                max_size: (zkreg_node::block::max_block_bytes() + 65_536) as u32,
+                max_peers_per_set: NZUsize!(4),
+                disconnect_on_block: true,
+                tracked_peer_sets: NZUsize!(1),
+            },
+            keys.iter().map(|k| k.public_key()),
+        )
+        .await;
+        network.start();
+        for a in &keys {
+            for b in &keys {
+                if a != b {
+                    oracle
+                        .add_link(
+                            a.public_key(),
+                            b.public_key(),
+                            Link {
+                                latency: Duration::from_millis(50),
+                                jitter: Duration::from_millis(5),
+                                success_rate: 1.0,
+                            },
+                        )
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        let bad = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let mut nodes = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let byz = (i == 3).then(|| bad.clone());
+            nodes.push(start_validator(context.child("validator"), &oracle, key, &paths[i], byz).await);
+        }
+        let state = |i: usize, nodes: &Vec<(commonware_runtime::Handle<()>, std::sync::Weak<NodeState>)>| nodes[i].1.upgrade().expect("running");
+        let s0 = state(0, &nodes);
+        let now = |c: &deterministic::Context| zkreg_node::app::unix_secs(c.current());
+        s0.submit(&t.mint, "test", now(&context)).expect("mint admitted");
+        wait_for(&context, "the mint on validators 0-2", || (0..3).all(|i| committed(&state(i, &nodes), &t.mint))).await;
+
+        // Validator 1 crashes (its tasks are aborted; its ledger and journals stay).
+        let (h1, _) = nodes.remove(1);
+        h1.abort();
+        let _ = h1.await;
+        let crashed_at = s0.with_ledger(|l| l.status().height);
+        nodes.insert(1, (context.child("dead").spawn(|_| async {}), std::sync::Weak::new()));
+
+        // The payment goes in while validator 1 is down; the Byzantine validator keeps adding
+        // the double spend to its proposals.
+        s0.submit(&t.pay, "test", now(&context)).expect("payment admitted");
+        let bad_before = bad.load(std::sync::atomic::Ordering::Relaxed);
+        wait_for(&context, "the payment on validators 0 and 2", || [0, 2].iter().all(|&i| committed(&state(i, &nodes), &t.pay))).await;
+        wait_for(&context, "a Byzantine proposal", || bad.load(std::sync::atomic::Ordering::Relaxed) > bad_before).await;
+        let target = s0.with_ledger(|l| l.status().height) + 3;
+        wait_for(&context, "progress without validator 1", || s0.with_ledger(|l| l.status().height) >= target).await;
+
+        // Validator 1 restarts from its own disk and catches up.
+        context.sleep(Duration::from_secs(1)).await;
+        let restarted = start_validator(context.child("validator"), &oracle, &keys[1], &paths[1], None).await;
+        nodes[1] = restarted;
+        let goal = s0.with_ledger(|l| l.status().height) + 3;
+        wait_for(&context, "validator 1 to catch up", || {
+            (0..3).all(|i| state(i, &nodes).with_ledger(|l| l.status().height) >= goal)
+        })
+        .await;
+        let s1 = state(1, &nodes);
+        assert!(s1.with_ledger(|l| l.status().height) > crashed_at, "validator 1 caught up past its crash");
+        for i in 0..3 {
+            let s = state(i, &nodes);
+            assert!(committed(&s, &t.pay), "validator {i} has the payment");
+            assert!(!committed(&s, &t.double), "validator {i} never commits the double spend");
+            assert!(s.halted().is_none());
+        }
+        let traces: Vec<Vec<(u64, [u8; 32])>> = (0..3).map(|i| roots(&state(i, &nodes))).collect();
+        (traces, bad.load(std::sync::atomic::Ordering::Relaxed))
+    });
+    drop(dirs);
+    out
+}
+
+#[test]
+fn four_validators_survive_a_crash_and_a_byzantine_proposer_deterministically() {
+    let (traces, bad) = simulate(42);
+    assert!(bad > 0, "the Byzantine validator proposed bad blocks");
+    // Honest validators agree on every height they all reached.
+    let common = traces.iter().map(Vec::len).min().unwrap();
+    assert!(common >= 5, "at least five blocks finalized ({common})");
+    for t in &traces[1..] {
+        assert_eq!(&t[..common], &traces[0][..common], "identical state roots at every height");
+    }
+    // The same seed gives the same run.
+    let (again, bad_again) = simulate(42);
+    assert_eq!(again, traces, "same seed, same blocks and roots");
+    assert_eq!(bad_again, bad);
+}
