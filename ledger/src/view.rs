@@ -10,7 +10,7 @@ use ark_bls12_381::Fr;
 use zkreg_verifier::{Transaction, TxId};
 
 /// Read access to a ledger's committed state.
-pub trait LedgerView {
+pub trait LedgerView: Sync {
     /// The chain configuration.
     fn config(&self) -> &ChainConfig;
     /// Committed height.

@@ -97,6 +97,7 @@ impl<E: Clock + Send + Sync + 'static> commonware_consensus::Application<E> for 
         _input: (),
     ) -> Option<Digested<Block>> {
         let parent = ancestry.next().await?;
+        let parent: &Block = parent.inner();
         if self.settle(&clock, &parent).await? != ParentStatus::Tip {
             return None;
         }
@@ -123,6 +124,7 @@ impl<E: Clock + Send + Sync + 'static> commonware_consensus::Application<E> for 
         let (Some(block), Some(parent)) = (ancestry.next().await, ancestry.next().await) else {
             return false;
         };
+        let (block, parent): (&Block, &Block) = (block.inner(), parent.inner());
         match self.settle(&clock, &parent).await {
             None => false,
             // Already committed past the parent: valid only if it is the block committed here.
@@ -182,7 +184,7 @@ pub async fn run_commits(state: Arc<NodeState>, mut queue: mpsc::UnboundedReceiv
             held.push(ack);
             continue;
         }
-        match state.commit(&block) {
+        match state.commit(block.inner()) {
             Ok(Some(s)) => {
                 info!(height = s.height, txs = s.txs, root = %hex::encode(s.state_root), "committed");
                 ack.acknowledge();

@@ -11,8 +11,9 @@
 //! differs is refused. Every integer has one width, lengths are bounded before anything is
 //! allocated, and trailing bytes are refused, so the encoding is canonical.
 
-use bytes::{Buf, BufMut};
-use commonware_codec::{EncodeSize, Error as CodecError, Read, Write};
+use bytes::BufMut;
+use commonware_codec::{Buf, EncodeSize, Error as CodecError, Read, Write};
+use bytes::Buf as _;
 use commonware_consensus::{types::Height, BoundedBlock, Heightable};
 use commonware_cryptography::{sha256::Digest, Digestible, Hasher, Sha256};
 use zkreg_verifier::MAX_TX_BYTES;
@@ -80,10 +81,11 @@ impl Block {
     }
 
     /// Decodes canonical bytes, refusing anything longer.
-    pub fn from_bytes(mut bytes: &[u8]) -> Result<Self, CodecError> {
-        let b = Self::read_cfg(&mut bytes, &())?;
-        if !bytes.is_empty() {
-            return Err(CodecError::ExtraData(bytes.len()));
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CodecError> {
+        let mut buf = bytes::Bytes::copy_from_slice(bytes);
+        let b = Self::read_cfg(&mut buf, &())?;
+        if buf.remaining() > 0 {
+            return Err(CodecError::ExtraData(buf.remaining()));
         }
         Ok(b)
     }

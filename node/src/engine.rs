@@ -31,14 +31,14 @@ use commonware_consensus::{
     types::{Epoch, FixedEpocher, ViewDelta},
 };
 use commonware_cryptography::{
-    certificate::ConstantProvider,
+    certificate::{ConstantProvider, Verifier as _},
     ed25519::{PrivateKey, PublicKey},
     Digestible, Signer,
 };
 use commonware_p2p::{Blocker, Provider, Receiver, Recipients, Sender};
 use commonware_parallel::Sequential;
 use commonware_runtime::{
-    buffer::paged::CacheRef, BufferPooler, Clock, Metrics, Spawner, Storage, Supervisor,
+    buffer::paged::CacheRef, Clock, Metrics, Spawner, Storage, Supervisor,
 };
 use commonware_storage::archive::immutable;
 use commonware_utils::{ordered::Set, NZUsize, NZU16, NZU64};
@@ -169,7 +169,7 @@ pub async fn start<E, A, B, P, S, R>(
     gossip: Channel<S, R>,
 ) -> Result<(), String>
 where
-    E: BufferPooler + Clock + CryptoRng + Spawner + Storage + Metrics + Supervisor + Clone,
+    E: Clock + CryptoRng + Spawner + Storage + Metrics + Supervisor,
     A: commonware_consensus::Application<
         E,
         SigningScheme = Scheme,
@@ -210,6 +210,7 @@ where
     let epocher = FixedEpocher::new(EPOCH_LENGTH);
     let genesis = Block::genesis(cfg.chain_hash);
     let genesis_digest = genesis.digest();
+    let genesis = commonware_cryptography::Digested::precomputed(genesis, genesis_digest);
     let (marshal, marshal_mailbox, _floor) = Marshal::init(
         context.child("marshal"),
         finalizations,
@@ -276,7 +277,7 @@ where
         context.child("simplex"),
         simplex::config::Config {
             scheme,
-            elector: RoundRobin::default(),
+            elector: RoundRobin::<commonware_cryptography::Sha256>::default(),
             blocker: cfg.blocker,
             automaton: inline.clone(),
             relay: inline.clone(),

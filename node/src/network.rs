@@ -132,7 +132,7 @@ pub fn init(
             None => {
                 let mut secret = [0u8; 32];
                 rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
-                PrivateKey::decode(secret.as_slice())
+                PrivateKey::decode(secret.to_vec())
                     .map_err(|e| NetworkError::Other(format!("key generation: {e}")))
             }
         })
@@ -208,13 +208,13 @@ fn read_key(path: &Path) -> Result<PrivateKey, NetworkError> {
         why,
     };
     let bytes = hex::decode(text.trim()).map_err(|e| bad(e.to_string()))?;
-    PrivateKey::decode(bytes.as_slice()).map_err(|e| bad(e.to_string()))
+    PrivateKey::decode(bytes).map_err(|e| bad(e.to_string()))
 }
 
 /// Parses a hex ed25519 public key.
 pub fn parse_public_key(text: &str) -> Option<PublicKey> {
     let bytes = hex::decode(text).ok()?;
-    PublicKey::decode(bytes.as_slice()).ok()
+    PublicKey::decode(bytes).ok()
 }
 
 /// The validator set a genesis names, in canonical order.

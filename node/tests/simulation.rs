@@ -5,7 +5,6 @@
 //! roots; the same seed gives the same run.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first failure
 
-use ark_bls12_381::Fr;
 use commonware_codec::Encode;
 use commonware_consensus::{marshal::ancestry::Ancestry, simplex::types::Context};
 use commonware_cryptography::{
@@ -108,6 +107,7 @@ fn txs() -> &'static Txs {
         let alice = Wallet::new(WalletKeys::random(r));
         let bob = WalletKeys::random(r);
         let carol = WalletKeys::random(r);
+        let chain_hash = l.config().hash;
         let req = |to: &WalletKeys, amount: u64, deposit: u64| PaymentRequest {
             asset: label_to_field("USD"),
             to: vec![(to.address(), amount)],
@@ -117,7 +117,7 @@ fn txs() -> &'static Txs {
             destination: vec![],
             memo: vec![],
             rpk: regulator_from_seed(&[9; 32]).public_key(),
-            chain: l.config().hash,
+            chain: chain_hash,
         };
         let minter = Wallet::new(WalletKeys::random(r));
         let mut u = build_payment(&minter, &req(&alice.keys, 100, 100), &l.accepted_anchors(), r).unwrap();
@@ -301,7 +301,7 @@ fn simulate(seed: u64) -> (Vec<Vec<(u64, [u8; 32])>>, u64) {
         network.start();
         for a in &keys {
             for b in &keys {
-                if a != b {
+                if a.public_key() != b.public_key() {
                     oracle
                         .add_link(
                             a.public_key(),
@@ -309,7 +309,7 @@ fn simulate(seed: u64) -> (Vec<Vec<(u64, [u8; 32])>>, u64) {
                             Link {
                                 latency: Duration::from_millis(50),
                                 jitter: Duration::from_millis(5),
-                                success_rate: 1.0,
+                                success_rate: commonware_utils::probability!(1.0),
                             },
                         )
                         .await
