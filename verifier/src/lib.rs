@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod backend;
 pub mod fieldhex;
 mod fixed_base;
 pub mod params;
@@ -33,7 +34,8 @@ pub mod tx;
 pub mod verify;
 pub mod wire;
 
+pub use backend::Backend;
 pub use tx::*;
-pub use verify::{VerifyError, VerifyingKeys};
+pub use verify::{CheckedTxs, VerifyError, VerifyingKeys};
 pub use wire::DecodeError;
 pub use zkreg_circuits as circuits;
