@@ -22,6 +22,6 @@ mod store;
 
 pub use error::{LedgerError, Rejection, Rule};
 pub use genesis::{ChainConfig, Genesis};
-pub use ledger::{BlockSummary, Counts, Ledger, VerifiedBlock};
+pub use ledger::{BlockSummary, Counts, Ledger, PreparedBlock, VerifiedBlock};
 pub use store::DumpEntry;
 pub use zkreg_verifier as verifier;
