@@ -2,7 +2,9 @@
 //! each time (medians over several runs, on dev parameters and the cached ledger workload).
 
 use crate::{
-    workload::{ledger_outputs, regulator, Keys, LedgerBench, PaymentBlocks, SampleTxs},
+    workload::{
+        ledger_outputs, payment_block_at, regulator, Keys, LedgerBench, PaymentBlocks, SampleTxs,
+    },
     BenchError,
 };
 use ark_serialize::CanonicalSerialize;
@@ -10,6 +12,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
 use std::{path::PathBuf, time::Instant};
+use zkreg_ledger::PreparedBlock;
 use zkreg_prover::{
     keys::WalletKeys,
     params::circuit_shape,
@@ -101,6 +104,14 @@ pub struct Report {
     pub ledger_payments_per_s: f64,
     /// The same blocks applied one after another (`Ledger::apply_block`, no overlap).
     pub ledger_sequential_payments_per_s: f64,
+    /// Where a block's time goes (first payment block, medians, ms): decoding and verifying it
+    /// (`PreparedBlock::prepare`, stateless, both cores)...
+    pub ledger_prepare_ms_per_block: f64,
+    /// ... the checks against state (`Ledger::verify_prepared`: lookups, trees, the write
+    /// batch) ...
+    pub ledger_state_checks_ms_per_block: f64,
+    /// ... and the synced write (`Ledger::commit`).
+    pub ledger_commit_ms_per_block: f64,
     /// Payments per block in the ledger figures.
     pub ledger_block_txs: usize,
     /// Blocks per ledger sample.
@@ -159,7 +170,7 @@ pub fn target_features() -> Vec<&'static str> {
 }
 
 /// Runs every measurement. Takes a few minutes once the workload is cached; building the
-/// workload the first time proves `1.5 × block` payments.
+/// workload the first time proves `block / 2` deposits and `blocks × block` payments.
 pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, BenchError> {
     let samples = opts.samples();
     let n = opts.block_size();
@@ -265,6 +276,20 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
+    let (mut prepare_ms, mut state_ms, mut commit_ms) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..samples {
+        let (mut ledger, _dir) = bench.fresh()?;
+        let (height, time) = payment_block_at(0);
+        let t = Instant::now();
+        let prepared = PreparedBlock::prepare(&ledger.keys(), blocks.first().to_vec());
+        prepare_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        let verified = ledger.verify_prepared(height, time, prepared)?;
+        state_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        ledger.commit(verified)?;
+        commit_ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
     let ledger_payments_per_s = payments_per_sample / (median(pipelined_ms) / 1e3);
     let ledger_sequential_payments_per_s = payments_per_sample / (median(sequential_ms) / 1e3);
 
@@ -308,6 +333,9 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
         batch64_verify_ms_per_proof_arkworks,
         ledger_payments_per_s,
         ledger_sequential_payments_per_s,
+        ledger_prepare_ms_per_block: median(prepare_ms),
+        ledger_state_checks_ms_per_block: median(state_ms),
+        ledger_commit_ms_per_block: median(commit_ms),
         ledger_block_txs: n,
         ledger_blocks: blocks.payments.len(),
         audit_records_per_s: audit_records as f64 / (audit_ms / 1e3),
