@@ -8,7 +8,6 @@
 //! CSV and JSON-lines exports and disclosure files hold: one column per field of [`COLUMNS`].
 
 use ark_bls12_381::Fr;
-use ark_serialize::CanonicalSerialize;
 use serde_json::{json, Map, Value};
 use zkreg_circuits::{
     audit::audit_keystream,
