@@ -7,7 +7,10 @@
 //! ```text
 //! bytes ──Transaction::decode──▶ Transaction ──VerifyingKeys::verify_batch──▶ verdict per tx
 //!          (wire: bounds, canonical            (verify: issuer signature rules, then one
-//!           fields, subgroup points)            random-linear-combination check per circuit)
+//!           fields, subgroup points)            random-linear-combination check for all kinds)
+//!
+//! block ──VerifyingKeys::decode_and_verify──▶ transactions, ids, verdicts (the validator's
+//!          path: same verdicts and errors as the two steps above, less point work)
 //! ```
 //!
 //! | module | what |
@@ -15,6 +18,7 @@
 //! | [`tx`] | the four transaction kinds as data, size bounds |
 //! | [`wire`] | canonical encoding, [`DecodeError`], tx id and binding |
 //! | [`verify`] | [`VerifyingKeys`], stateless checks, single and batch verification |
+//! | `backend` | [`Backend`]: `blst` (default) or arkworks for the validator's group operations |
 //! | [`params`] | parameter manifest and verifying-key files |
 //! | [`transcript`] | the one merlin transcript protocol (batch weights, disclosures) |
 //! | `testing` | (feature `test-utils`) builders of proven transactions for tests and benches |
