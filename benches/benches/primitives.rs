@@ -1,5 +1,7 @@
 //! Where validator time goes: the group operations behind decoding and verification, each
-//! measured alone so a change to `decode`, `verify` or `verify_batch` can be explained.
+//! measured alone so a change to `decode`, `verify` or `verify_batch` can be explained, with
+//! arkworks and `blst` side by side (`blst_*`: the verifier's default backend, see
+//! `verifier/src/backend.rs`).
 //!
 //! `cargo bench -p zkreg-benches --bench primitives`
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first failure
@@ -22,6 +24,12 @@ type G2Prepared = <Bls12_381 as Pairing>::G2Prepared;
 fn compressed<P: CanonicalSerialize>(p: &P) -> Vec<u8> {
     let mut out = Vec::new();
     let _ = p.serialize_compressed(&mut out);
+    out
+}
+
+fn uncompressed<P: CanonicalSerialize>(p: &P) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = p.serialize_uncompressed(&mut out);
     out
 }
 
@@ -63,6 +71,69 @@ fn primitives(c: &mut Criterion) {
     g.bench_function("g1_msm_23_full_scalars", |b| {
         b.iter(|| G1Projective::msm(&bases, &scalars))
     });
+    g.bench_function("jubjub_decompress", |b| {
+        let bytes = compressed(&jj);
+        b.iter(|| JubjubAffine::deserialize_with_mode(&bytes[..], Compress::Yes, Validate::No))
+    });
+    // Uncompressed wire points: no square root, the subgroup check stays.
+    let (g1_raw, g2_raw) = (uncompressed(&g1), uncompressed(&g2));
+    g.bench_function("g1_uncompressed_checked", |b| {
+        b.iter(|| G1Affine::deserialize_with_mode(&g1_raw[..], Compress::No, Validate::Yes))
+    });
+    g.bench_function("g2_uncompressed_checked", |b| {
+        b.iter(|| G2Affine::deserialize_with_mode(&g2_raw[..], Compress::No, Validate::Yes))
+    });
+
+    // blst, the same operations.
+    let blst_g1 = blst::min_pk::PublicKey::uncompress(&g1_bytes).unwrap();
+    let blst_g2 = blst::min_pk::Signature::uncompress(&g2_bytes).unwrap();
+    g.bench_function("blst_g1_decompress_checked", |b| {
+        b.iter(|| {
+            let p = blst::min_pk::PublicKey::uncompress(&g1_bytes).unwrap();
+            p.validate().is_ok()
+        })
+    });
+    g.bench_function("blst_g2_decompress_checked", |b| {
+        b.iter(|| {
+            let p = blst::min_pk::Signature::uncompress(&g2_bytes).unwrap();
+            p.validate(true).is_ok()
+        })
+    });
+    let (blst_g1_raw, blst_g2_raw) = (blst_g1.serialize(), blst_g2.serialize());
+    g.bench_function("blst_g1_uncompressed_checked", |b| {
+        b.iter(|| {
+            let p = blst::min_pk::PublicKey::deserialize(&blst_g1_raw).unwrap();
+            p.validate().is_ok()
+        })
+    });
+    g.bench_function("blst_g2_uncompressed_checked", |b| {
+        b.iter(|| {
+            let p = blst::min_pk::Signature::deserialize(&blst_g2_raw).unwrap();
+            p.validate(true).is_ok()
+        })
+    });
+    let (p1, p2): (blst::blst_p1_affine, blst::blst_p2_affine) = (blst_g1.into(), blst_g2.into());
+    let z_bytes = (u128::MAX - 12345).to_le_bytes();
+    g.bench_function("blst_g1_mul_128bit", |b| {
+        b.iter(|| blst::MultiPoint::mult(&[p1][..], &z_bytes, 128))
+    });
+    g.bench_function("blst_miller_loop_1_pair", |b| {
+        b.iter(|| blst::blst_fp12::miller_loop(&p2, &p1))
+    });
+    let pairs = 64;
+    let (q64, p64) = (vec![p2; pairs], vec![p1; pairs]);
+    g.bench_function("blst_miller_loop_64_pairs", |b| {
+        b.iter(|| blst::blst_fp12::miller_loop_n(&q64, &p64))
+    });
+    let prepared64 = vec![prepared.clone(); pairs];
+    g.bench_function("miller_loop_64_pairs_prepared", |b| {
+        b.iter(|| Bls12_381::multi_miller_loop(vec![g1; pairs], prepared64.clone()))
+    });
+    let blst_ml = blst::blst_fp12::miller_loop(&p2, &p1);
+    g.bench_function("blst_final_exponentiation", |b| {
+        b.iter(|| blst_ml.final_exp())
+    });
+
     let rsk = RegulatorSecretKey(JubjubScalar::rand(&mut rng));
     let ct = encrypt(
         &rsk.public_key(),

@@ -2,7 +2,9 @@
 //! each time (medians over several runs, on dev parameters and the cached ledger workload).
 
 use crate::{
-    workload::{ledger_outputs, regulator, Keys, LedgerBench, PaymentBlocks, SampleTxs},
+    workload::{
+        ledger_outputs, payment_block_at, regulator, Keys, LedgerBench, PaymentBlocks, SampleTxs,
+    },
     BenchError,
 };
 use ark_serialize::CanonicalSerialize;
@@ -10,13 +12,14 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
 use std::{path::PathBuf, time::Instant};
+use zkreg_ledger::PreparedBlock;
 use zkreg_prover::{
     keys::WalletKeys,
     params::circuit_shape,
     prove::{ProveEvent, UnprovenTx},
     wallet::Wallet,
 };
-use zkreg_verifier::{Transaction, TxKind, VerifyingKeys};
+use zkreg_verifier::{Backend, Transaction, TxKind, VerifyingKeys};
 
 /// How long to run.
 #[derive(Clone, Debug)]
@@ -33,6 +36,15 @@ impl Options {
             64
         } else {
             256
+        }
+    }
+
+    /// Payment blocks applied per ledger sample (pipelining needs more than one).
+    fn blocks(&self) -> usize {
+        if self.quick {
+            2
+        } else {
+            3
         }
     }
 
@@ -78,14 +90,32 @@ pub struct Report {
     pub access_prove_ms: f64,
     /// Decoding one payment tx (all point and bound checks), ms.
     pub decode_ms: f64,
-    /// Verifying one payment alone, ms.
+    /// Verifying one payment alone, ms (the default backend, `blst`).
     pub verify_ms: f64,
-    /// Batch-verifying 64 distinct payments, per proof, ms.
+    /// Batch-verifying 64 distinct payments, per proof, ms (`blst`).
     pub batch64_verify_ms_per_proof: f64,
-    /// Payments applied per second in blocks of `ledger_block_txs`, durable commits included.
+    /// `verify_ms` with the arkworks backend.
+    pub verify_ms_arkworks: f64,
+    /// `batch64_verify_ms_per_proof` with the arkworks backend.
+    pub batch64_verify_ms_per_proof_arkworks: f64,
+    /// Payments applied per second over `ledger_blocks` blocks of `ledger_block_txs`, durable
+    /// commits included, pipelined: block `h + 1` is decoded and verified while block `h` is
+    /// checked against state and committed.
     pub ledger_payments_per_s: f64,
-    /// Payments per block in the ledger figure.
+    /// The same blocks applied one after another (`Ledger::apply_block`, no overlap).
+    pub ledger_sequential_payments_per_s: f64,
+    /// Where a block's time goes (first payment block, medians, ms): decoding and verifying it
+    /// (`PreparedBlock::prepare`, stateless, both cores)...
+    pub ledger_prepare_ms_per_block: f64,
+    /// ... the checks against state (`Ledger::verify_prepared`: lookups, trees, the write
+    /// batch) ...
+    pub ledger_state_checks_ms_per_block: f64,
+    /// ... and the synced write (`Ledger::commit`).
+    pub ledger_commit_ms_per_block: f64,
+    /// Payments per block in the ledger figures.
     pub ledger_block_txs: usize,
+    /// Blocks per ledger sample.
+    pub ledger_blocks: usize,
     /// Audit records per second through the regulator library's export (`decrypt_range`, the
     /// path `zkreg audit export` runs: every core, linked to creating txs), over the ledger
     /// workload's funding and payment blocks.
@@ -140,10 +170,11 @@ pub fn target_features() -> Vec<&'static str> {
 }
 
 /// Runs every measurement. Takes a few minutes once the workload is cached; building the
-/// workload the first time proves `1.5 × block` payments.
+/// workload the first time proves `block / 2` deposits and `blocks × block` payments.
 pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, BenchError> {
     let samples = opts.samples();
     let n = opts.block_size();
+    let block_count = opts.blocks();
     progress(Stage::Step("counting constraints"));
     let constraints = |c| {
         circuit_shape(c)
@@ -160,7 +191,7 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
     progress(Stage::Step("dev setup"));
     let keys = Keys::dev()?;
     progress(Stage::Step("ledger workload"));
-    let blocks = PaymentBlocks::load_or_build(&opts.cache_dir, &keys, n, &mut |e| {
+    let blocks = PaymentBlocks::load_or_build(&opts.cache_dir, &keys, n, block_count, &mut |e| {
         if let ProveEvent::Finished { index, total, .. } = e {
             progress(Stage::WorkloadProof {
                 done: index + 1,
@@ -169,7 +200,7 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
         }
     })?;
     let payments: Vec<Transaction> = blocks
-        .payments
+        .first()
         .iter()
         .map(|b| Transaction::decode(b))
         .collect::<Result<_, _>>()
@@ -197,41 +228,77 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
     let vks =
         VerifyingKeys::new(chain, p, g, a, r).map_err(|e| BenchError::Setup(e.to_string()))?;
     let reps = 20 * samples;
+    let first = blocks
+        .first()
+        .first()
+        .ok_or_else(|| BenchError::Workload("empty payment block".into()))?;
     let decode_ms = median_ms(reps, || {
-        Transaction::decode(&blocks.payments[0])
+        Transaction::decode(first)
             .map(drop)
             .map_err(|e| BenchError::Workload(e.to_string()))
     })?;
-    let verify_ms = median_ms(reps, || {
-        vks.verify(&payments[0])
-            .map_err(|e| BenchError::Workload(e.to_string()))
-    })?;
     let batch = &payments[..64.min(payments.len())];
-    let batch64_verify_ms_per_proof = median_ms(samples, || {
-        match vks.verify_batch(batch).into_iter().find_map(Result::err) {
-            Some(e) => Err(BenchError::Workload(e.to_string())),
-            None => Ok(()),
-        }
-    })? / batch.len() as f64;
+    let verify = |backend: Backend| -> Result<(f64, f64), BenchError> {
+        let vks = vks.clone().with_backend(backend);
+        let single = median_ms(reps, || {
+            vks.verify(&payments[0])
+                .map_err(|e| BenchError::Workload(e.to_string()))
+        })?;
+        let batch64 = median_ms(samples, || {
+            match vks.verify_batch(batch).into_iter().find_map(Result::err) {
+                Some(e) => Err(BenchError::Workload(e.to_string())),
+                None => Ok(()),
+            }
+        })? / batch.len() as f64;
+        Ok((single, batch64))
+    };
+    let (verify_ms, batch64_verify_ms_per_proof) = verify(Backend::Blst)?;
+    let (verify_ms_arkworks, batch64_verify_ms_per_proof_arkworks) = verify(Backend::Arkworks)?;
 
     progress(Stage::Step("ledger blocks"));
     let bench = LedgerBench::new(&keys, &blocks)?;
-    let mut block_ms = Vec::with_capacity(samples);
+    let payments_per_sample = (n * blocks.payments.len()) as f64;
+    // Pipelined and sequential samples interleaved, so both see the same machine.
+    let (mut pipelined_ms, mut sequential_ms) = (Vec::new(), Vec::new());
+    for _ in 0..samples {
+        for (pipelined, times) in [(true, &mut pipelined_ms), (false, &mut sequential_ms)] {
+            let (mut ledger, _dir) = bench.fresh()?;
+            let t = Instant::now();
+            if pipelined {
+                LedgerBench::apply_pipelined(&mut ledger, &blocks)?;
+            } else {
+                LedgerBench::apply_sequential(&mut ledger, &blocks)?;
+            }
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (mut prepare_ms, mut state_ms, mut commit_ms) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..samples {
         let (mut ledger, _dir) = bench.fresh()?;
+        let (height, time) = payment_block_at(0);
         let t = Instant::now();
-        LedgerBench::apply_payments(&mut ledger, &blocks)?;
-        block_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        let prepared = PreparedBlock::prepare(&ledger.keys(), blocks.first().to_vec());
+        prepare_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        let verified = ledger.verify_prepared(height, time, prepared)?;
+        state_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        ledger.commit(verified)?;
+        commit_ms.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    block_ms.sort_by(f64::total_cmp);
-    let ledger_payments_per_s = n as f64 / (block_ms[block_ms.len() / 2] / 1e3);
+    let ledger_payments_per_s = payments_per_sample / (median(pipelined_ms) / 1e3);
+    let ledger_sequential_payments_per_s = payments_per_sample / (median(sequential_ms) / 1e3);
 
     progress(Stage::Step("audit export and scanning"));
     let rsk = regulator();
     // The path `zkreg audit export` runs: the regulator library decrypts every record of the
     // ledger's height range on every core and links each spent note to its creating tx.
     let (mut ledger, _dir) = bench.fresh()?;
-    LedgerBench::apply_payments(&mut ledger, &blocks)?;
+    LedgerBench::apply_sequential(&mut ledger, &blocks)?;
     let height = ledger.status().height;
     let labels = zkreg_regulator::Labels::of_chain(ledger.config());
     let mut audit_records = 0;
@@ -262,8 +329,15 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
         decode_ms,
         verify_ms,
         batch64_verify_ms_per_proof,
+        verify_ms_arkworks,
+        batch64_verify_ms_per_proof_arkworks,
         ledger_payments_per_s,
+        ledger_sequential_payments_per_s,
+        ledger_prepare_ms_per_block: median(prepare_ms),
+        ledger_state_checks_ms_per_block: median(state_ms),
+        ledger_commit_ms_per_block: median(commit_ms),
         ledger_block_txs: n,
+        ledger_blocks: blocks.payments.len(),
         audit_records_per_s: audit_records as f64 / (audit_ms / 1e3),
         scan_outputs_per_s: outputs.len() as f64 / (scan_ms / 1e3),
         proof_bytes: payments[0].proof().compressed_size(),

@@ -1,5 +1,5 @@
-//! The ledger workload: a funding block of issuer-signed deposits, then a block of private
-//! payments that spend those notes. Every transaction carries a real proof, so the ledger does
+//! The ledger workload: a funding block of issuer-signed deposits, then blocks of private
+//! payments, the first spending those notes and each later one the notes the previous paid. Every transaction carries a real proof, so the ledger does
 //! exactly the work it would do on a live chain: decode, batched verification, nullifier and
 //! anchor checks, tree appends, one synced write.
 //!
@@ -21,7 +21,7 @@ use zkreg_circuits::{
 };
 use zkreg_ledger::{
     genesis::{IssuerEntry, RegulatorKeyEntry},
-    BlockSummary, ChainConfig, Genesis, Ledger,
+    BlockSummary, ChainConfig, Genesis, Ledger, PreparedBlock,
 };
 use zkreg_prover::{
     builder::{
@@ -38,8 +38,14 @@ use zkreg_verifier::{params::blake2b_256_hex, ChainId, Transaction, TxKind};
 pub const DEV_SEED: u64 = 7;
 /// Height and time of the funding block.
 pub const FUNDING: (u64, u64) = (1, 1_000);
-/// Height and time of the measured payment block.
+/// Height and time of the first measured payment block (block `k` is at `PAYMENTS + k`, ten
+/// seconds apart).
 pub const PAYMENTS: (u64, u64) = (2, 1_010);
+
+/// Height and time of payment block `k` (from 0).
+pub fn payment_block_at(k: usize) -> (u64, u64) {
+    (PAYMENTS.0 + k as u64, PAYMENTS.1 + 10 * k as u64)
+}
 
 /// The regulator of the benchmark chain.
 pub fn regulator() -> RegulatorSecretKey {
@@ -103,31 +109,32 @@ impl Keys {
     }
 }
 
-/// Encoded transactions of the two blocks.
+/// Encoded transactions of the blocks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentBlocks {
     /// `n/2` deposits, each paying two notes of 10 to the sender.
     pub funding: Vec<Vec<u8>>,
-    /// `n` private payments, each spending one funded note (plus a dummy input).
-    pub payments: Vec<Vec<u8>>,
+    /// Blocks of `n` private payments, each spending one note (plus a dummy input): the first
+    /// block the funded notes, every later block the notes the block before it paid.
+    pub payments: Vec<Vec<Vec<u8>>>,
 }
 
-/// Version 2: bindings and issuer signatures name the chain, so version-1 proofs are refused.
-const CACHE_MAGIC: &[u8; 8] = b"zkrgwl02";
+/// Version 3: several payment blocks (version 2 had one).
+const CACHE_MAGIC: &[u8; 8] = b"zkrgwl03";
 
 impl PaymentBlocks {
-    /// Builds and proves the blocks for `n` payments (`n` even), reporting each proof.
+    /// Builds and proves the funding block and `blocks` blocks of `n` payments (`n` even),
+    /// reporting each proof.
     pub fn build(
         keys: &Keys,
         n: usize,
+        blocks: usize,
         progress: &mut dyn FnMut(ProveEvent),
     ) -> Result<Self, BenchError> {
         let mut rng = ChaCha20Rng::seed_from_u64(n as u64);
         let usd = label_to_field("USD");
         let rpk = regulator().public_key();
         let chain = keys.genesis()?.hash;
-        let mut sender = Wallet::new(WalletKeys::from_seed([1; 32]));
-        let recipient = WalletKeys::from_seed([2; 32]).address();
         let minter = Wallet::new(WalletKeys::from_seed([4; 32]));
         let request = |to: Vec<_>, deposit| PaymentRequest {
             asset: usd,
@@ -140,27 +147,32 @@ impl PaymentBlocks {
             rpk,
             chain,
         };
-        let me = sender.keys.address();
-        let mut unproven: Vec<UnprovenTx> = Vec::with_capacity(n / 2 + n);
+        let me = WalletKeys::from_seed([1; 32]).address();
+        let mut unproven: Vec<UnprovenTx> = Vec::with_capacity(n / 2 + blocks * n);
         for _ in 0..n / 2 {
             let req = request(vec![(me, 10), (me, 10)], 20);
             let mut u = build_payment(&minter, &req, &[minter.anchor()], &mut rng)?;
             u.sign_as_issuer(&issuer());
             unproven.push(u);
         }
-        // The sender learns its notes from the funding block, as a wallet would after sync.
-        let funding: Vec<Transaction> = unproven.iter().map(|u| u.preview().clone()).collect();
-        let outputs = ledger_outputs(&funding);
-        sender
-            .scan(&outputs, &mut |_| {})
-            .map_err(|e| BenchError::Workload(e.to_string()))?;
-        for _ in 0..n {
-            let req = request(vec![(recipient, 10)], 0);
-            let u = build_payment(&sender, &req, &[sender.anchor()], &mut rng)?;
-            if let Transaction::Payment(p) = u.preview() {
-                sender.mark_spent(&p.nullifiers);
+        // Payer of block k: wallet k (wallet 0 was funded); it learns its notes from the blocks
+        // so far, as a wallet would after sync, and pays wallet k + 1.
+        for k in 0..blocks {
+            let seed = |k: usize| [if k == 0 { 1 } else { 20 + k as u8 }; 32];
+            let mut payer = Wallet::new(WalletKeys::from_seed(seed(k)));
+            let recipient = WalletKeys::from_seed(seed(k + 1)).address();
+            let so_far: Vec<Transaction> = unproven.iter().map(|u| u.preview().clone()).collect();
+            payer
+                .scan(&ledger_outputs(&so_far), &mut |_| {})
+                .map_err(|e| BenchError::Workload(e.to_string()))?;
+            for _ in 0..n {
+                let req = request(vec![(recipient, 10)], 0);
+                let u = build_payment(&payer, &req, &[payer.anchor()], &mut rng)?;
+                if let Transaction::Payment(p) = u.preview() {
+                    payer.mark_spent(&p.nullifiers);
+                }
+                unproven.push(u);
             }
-            unproven.push(u);
         }
         let mut proven = keys
             .prover
@@ -169,50 +181,58 @@ impl PaymentBlocks {
             .iter()
             .map(Transaction::encode)
             .collect::<Vec<_>>();
-        let payments = proven.split_off(n / 2);
+        let rest = proven.split_off(n / 2);
         Ok(PaymentBlocks {
             funding: proven,
-            payments,
+            payments: rest.chunks(n.max(1)).map(<[Vec<u8>]>::to_vec).collect(),
         })
     }
 
-    /// Loads the blocks for `n` payments from `dir`, or builds and stores them.
+    /// Loads the funding block and `blocks` blocks of `n` payments from `dir`, or builds and
+    /// stores them.
     pub fn load_or_build(
         dir: &Path,
         keys: &Keys,
         n: usize,
+        blocks: usize,
         progress: &mut dyn FnMut(ProveEvent),
     ) -> Result<Self, BenchError> {
-        let path = Self::cache_path(dir, keys, n);
+        let path = Self::cache_path(dir, keys, n, blocks);
         if let Ok(bytes) = std::fs::read(&path) {
-            if let Some(blocks) = Self::decode(&bytes) {
-                if blocks.payments.len() == n {
-                    return Ok(blocks);
+            if let Some(cached) = Self::decode(&bytes) {
+                if cached.payments.len() == blocks && cached.payments.iter().all(|b| b.len() == n) {
+                    return Ok(cached);
                 }
             }
         }
-        let blocks = Self::build(keys, n, progress)?;
+        let built = Self::build(keys, n, blocks, progress)?;
         let io = |e: std::io::Error| BenchError::Io(path.clone(), e.to_string());
         std::fs::create_dir_all(dir).map_err(io)?;
-        std::fs::write(&path, blocks.encode()).map_err(io)?;
-        Ok(blocks)
+        std::fs::write(&path, built.encode()).map_err(io)?;
+        Ok(built)
     }
 
-    fn cache_path(dir: &Path, keys: &Keys, n: usize) -> PathBuf {
+    /// The first payment block (single-block measurements: decode, verify, batch).
+    pub fn first(&self) -> &[Vec<u8>] {
+        self.payments.first().map(Vec::as_slice).unwrap_or_default()
+    }
+
+    fn cache_path(dir: &Path, keys: &Keys, n: usize, blocks: usize) -> PathBuf {
         let vk = keys
             .vk_hashes()
             .find(|(c, _)| *c == TxKind::Payment)
             .map(|(_, h)| h)
             .unwrap_or_default();
         dir.join(format!(
-            "payments-{n}-{}.bin",
+            "payments-{n}x{blocks}-{}.bin",
             vk.get(..16).unwrap_or("none")
         ))
     }
 
     fn encode(&self) -> Vec<u8> {
         let mut out = CACHE_MAGIC.to_vec();
-        for block in [&self.funding, &self.payments] {
+        out.extend_from_slice(&(1 + self.payments.len() as u32).to_le_bytes());
+        for block in std::iter::once(&self.funding).chain(&self.payments) {
             out.extend_from_slice(&(block.len() as u32).to_le_bytes());
             for tx in block {
                 out.extend_from_slice(&(tx.len() as u32).to_le_bytes());
@@ -230,8 +250,9 @@ impl PaymentBlocks {
             rest = tail;
             Some(head)
         };
+        let count = u32::from_le_bytes(take(4)?.try_into().ok()?);
         let mut blocks = Vec::new();
-        for _ in 0..2 {
+        for _ in 0..count {
             let count = u32::from_le_bytes(take(4)?.try_into().ok()?);
             let mut block = Vec::new();
             for _ in 0..count {
@@ -240,8 +261,9 @@ impl PaymentBlocks {
             }
             blocks.push(block);
         }
-        let payments = blocks.pop()?;
-        let funding = blocks.pop()?;
+        let mut blocks = blocks.into_iter();
+        let funding = blocks.next()?;
+        let payments = blocks.collect();
         rest.is_empty()
             .then_some(PaymentBlocks { funding, payments })
     }
@@ -367,12 +389,49 @@ impl LedgerBench {
         Ok((ledger, dir))
     }
 
-    /// Applies the payment block (the measured step).
-    pub fn apply_payments(
+    /// Applies the payment blocks one after another, each verified then committed before the
+    /// next is looked at (the path of `Ledger::apply_block`).
+    pub fn apply_sequential(
         ledger: &mut Ledger,
         blocks: &PaymentBlocks,
     ) -> Result<BlockSummary, BenchError> {
-        Ok(ledger.apply_block(PAYMENTS.0, PAYMENTS.1, &blocks.payments)?)
+        let mut last = None;
+        for (k, txs) in blocks.payments.iter().enumerate() {
+            let (height, time) = payment_block_at(k);
+            last = Some(ledger.apply_block(height, time, txs)?);
+        }
+        last.ok_or_else(|| BenchError::Workload("no payment block".into()))
+    }
+
+    /// Applies the payment blocks pipelined: a second thread prepares (decodes, verifies) block
+    /// `h + 1` with [`PreparedBlock::prepare`] while this one runs the stateful checks of block
+    /// `h` and commits it (`Ledger::verify_prepared`, `Ledger::commit`).
+    pub fn apply_pipelined(
+        ledger: &mut Ledger,
+        blocks: &PaymentBlocks,
+    ) -> Result<BlockSummary, BenchError> {
+        let keys = ledger.keys();
+        std::thread::scope(|scope| {
+            // Capacity 1: at most one block waits prepared while the previous one commits.
+            let (send, receive) = std::sync::mpsc::sync_channel::<PreparedBlock>(1);
+            scope.spawn(move || {
+                for txs in &blocks.payments {
+                    if send
+                        .send(PreparedBlock::prepare(&keys, txs.clone()))
+                        .is_err()
+                    {
+                        return; // the committer stopped on an error
+                    }
+                }
+            });
+            let mut last = None;
+            for (k, prepared) in receive.iter().enumerate() {
+                let (height, time) = payment_block_at(k);
+                let verified = ledger.verify_prepared(height, time, prepared)?;
+                last = Some(ledger.commit(verified)?);
+            }
+            last.ok_or_else(|| BenchError::Workload("no payment block".into()))
+        })
     }
 }
 
@@ -385,30 +444,42 @@ mod tests {
     fn a_small_workload_is_cached_and_applies() {
         let keys = Keys::dev().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let blocks = PaymentBlocks::load_or_build(dir.path(), &keys, 2, &mut |_| {})
+        let blocks = PaymentBlocks::load_or_build(dir.path(), &keys, 2, 2, &mut |_| {})
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((blocks.funding.len(), blocks.payments.len()), (1, 2));
-        let again = PaymentBlocks::load_or_build(dir.path(), &keys, 2, &mut |_| {
+        assert_eq!(blocks.funding.len(), 1);
+        assert_eq!(
+            blocks.payments.iter().map(Vec::len).collect::<Vec<_>>(),
+            [2, 2]
+        );
+        let again = PaymentBlocks::load_or_build(dir.path(), &keys, 2, 2, &mut |_| {
             panic!("a cached workload must not be proven again")
         })
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again, blocks);
 
         let bench = LedgerBench::new(&keys, &blocks).unwrap_or_else(|e| panic!("{e}"));
-        for _ in 0..2 {
+        let mut dumps = Vec::new();
+        for pipelined in [false, true, false, true] {
             let (mut ledger, _dir) = bench.fresh().unwrap_or_else(|e| panic!("{e}"));
-            let summary =
-                LedgerBench::apply_payments(&mut ledger, &blocks).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!((summary.height, summary.txs), (PAYMENTS.0, 2));
-            assert_eq!(ledger.status().counts.txs, 3);
+            let summary = if pipelined {
+                LedgerBench::apply_pipelined(&mut ledger, &blocks)
+            } else {
+                LedgerBench::apply_sequential(&mut ledger, &blocks)
+            }
+            .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!((summary.height, summary.txs), (PAYMENTS.0 + 1, 2));
+            assert_eq!(ledger.status().counts.txs, 5);
+            dumps.push(ledger.dump().unwrap_or_else(|e| panic!("{e}")));
         }
+        // Pipelining changes nothing in the state.
+        assert!(dumps.windows(2).all(|w| w[0] == w[1]));
     }
 
     #[test]
     fn a_damaged_cache_is_not_trusted() {
         let blocks = PaymentBlocks {
             funding: vec![vec![1, 2, 3]],
-            payments: vec![vec![4], vec![]],
+            payments: vec![vec![vec![4], vec![]], vec![vec![5, 6]]],
         };
         let bytes = blocks.encode();
         assert_eq!(PaymentBlocks::decode(&bytes), Some(blocks));

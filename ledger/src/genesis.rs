@@ -165,9 +165,7 @@ impl ChainConfig {
         for v in &genesis.validators {
             let ok = hex::decode(v).map(|b| b.len() == 32).unwrap_or(false);
             if !ok {
-                return Err(bad(format!(
-                    "validator key {v:?} is not 32 hex bytes"
-                )));
+                return Err(bad(format!("validator key {v:?} is not 32 hex bytes")));
             }
             if !validators.insert(v.to_ascii_lowercase()) {
                 return Err(bad(format!("validator key {v:?} appears twice")));
@@ -207,6 +205,13 @@ impl ChainConfig {
             .rev()
             .find(|(h, _)| *h <= height)
             .map(|(_, p)| *p)
+    }
+
+    /// Every regulator key of the schedule, each checked (on the curve, in the subgroup, not the
+    /// identity) when the genesis was read. The verifier pins them
+    /// (`VerifyingKeys::with_pinned_points`): a transaction's key is decoded by comparing bytes.
+    pub fn regulator_keys(&self) -> Vec<JubjubAffine> {
+        self.regulator.iter().map(|(_, p)| *p).collect()
     }
 
     /// The asset id of `name` if the genesis names an issuer for it (an asset nobody can mint

@@ -13,11 +13,11 @@ use crate::{
 use ark_bls12_381::{Bls12_381, Fr};
 use ark_serialize::CanonicalSerialize;
 use blake2::{digest::consts::U32, Blake2b, Digest};
-use rayon::prelude::*;
 use rocksdb::{IteratorMode, WriteBatch, WriteOptions, DB};
 use std::{
     collections::{HashSet, VecDeque},
     path::Path,
+    sync::Arc,
 };
 use zkreg_circuits::{
     ecc::JubjubAffine,
@@ -25,7 +25,8 @@ use zkreg_circuits::{
 };
 use zkreg_verifier::{
     params::{blake2b_256_hex, load_verifying_keys},
-    AccessTx, GrantTx, PaymentTx, RevokeTx, Transaction, TxId, TxKind, VerifyingKeys,
+    AccessTx, CheckedTxs, DecodeError, GrantTx, PaymentTx, RevokeTx, Transaction, TxId, TxKind,
+    VerifyingKeys,
 };
 
 /// Counters kept in state.
@@ -127,11 +128,88 @@ impl VerifiedBlock {
     }
 }
 
+/// The stateless half of a block's verification, done by [`PreparedBlock::prepare`] without the
+/// ledger: decoding, ids, duplicate ids within the block, issuer signatures and proofs (one
+/// batch check for the whole block). It is `Send` and owns its transactions, so block `h + 1`
+/// can be prepared on another thread while the ledger commits block `h`; then
+/// [`Ledger::verify_prepared`] does the stateful half. It holds verdicts, not a decision: which
+/// failure is *the* verdict depends on state (a replayed id is reported before a bad proof), so
+/// the order of docs/PROTOCOL.md "Ledger" is applied by `verify_prepared`, identically to
+/// [`Ledger::verify_block`].
+#[derive(Debug)]
+pub struct PreparedBlock {
+    txs: Vec<Vec<u8>>,
+    /// The chain the keys were for (a block prepared for another chain is refused).
+    chain: [u8; 32],
+    outcome: Result<Prepared, (usize, DecodeError)>,
+}
+
+#[derive(Debug)]
+struct Prepared {
+    checked: CheckedTxs,
+    /// The first index whose id appeared earlier in the block.
+    duplicate: Option<usize>,
+}
+
+/// The first index whose id is already among the earlier ones.
+fn first_duplicate(ids: &[TxId]) -> Option<usize> {
+    let mut seen = HashSet::with_capacity(ids.len());
+    ids.iter().position(|id| !seen.insert(*id))
+}
+
+impl PreparedBlock {
+    /// Decodes and verifies `txs` with `keys` (from [`Ledger::keys`]): everything about a block
+    /// that needs no ledger state. Never fails: a bad block carries its verdicts to
+    /// [`Ledger::verify_prepared`], which reports them in the protocol's order. A block with a
+    /// duplicate id is refused whatever its proofs say, so its proofs are not checked.
+    pub fn prepare(keys: &VerifyingKeys, txs: Vec<Vec<u8>>) -> PreparedBlock {
+        Self::prepare_unless(keys, txs, |_| false)
+    }
+
+    /// [`Self::prepare`], skipping the proofs also when `refused(ids)` says the block is refused
+    /// anyway (the ledger's own callers pass "an id is already in state": a resubmitted
+    /// transaction then costs a lookup, not a pairing). Only for a state that cannot change
+    /// before [`Ledger::verify_prepared`] runs.
+    fn prepare_unless(
+        keys: &VerifyingKeys,
+        txs: Vec<Vec<u8>>,
+        refused: impl FnOnce(&[TxId]) -> bool,
+    ) -> PreparedBlock {
+        let mut duplicate = None;
+        let outcome = keys
+            .decode_and_verify(&txs, |ids| {
+                duplicate = first_duplicate(ids);
+                duplicate.is_none() && !refused(ids)
+            })
+            .map(|checked| Prepared { checked, duplicate });
+        PreparedBlock {
+            txs,
+            chain: *keys.chain(),
+            outcome,
+        }
+    }
+
+    /// Number of transactions.
+    pub fn len(&self) -> usize {
+        self.txs.len()
+    }
+
+    /// True for an empty block.
+    pub fn is_empty(&self) -> bool {
+        self.txs.is_empty()
+    }
+
+    /// The transactions' bytes, in block order.
+    pub fn txs(&self) -> &[Vec<u8>] {
+        &self.txs
+    }
+}
+
 /// The ledger: a RocksDB database and the chain configuration.
 pub struct Ledger {
     db: DB,
     config: ChainConfig,
-    keys: VerifyingKeys,
+    keys: Arc<VerifyingKeys>,
     cache: Cache,
 }
 
@@ -174,6 +252,7 @@ impl Ledger {
         }
         let [p, g, a, r] = &vks;
         let keys = VerifyingKeys::new(config.hash, p, g, a, r)
+            .and_then(|k| k.with_pinned_points(&config.regulator_keys()))
             .map_err(|e| LedgerError::Keys(e.to_string()))?;
         let db = open(path)?;
         let meta = cf(&db, CF_META)?;
@@ -201,7 +280,7 @@ impl Ledger {
         Ok(Ledger {
             db,
             config,
-            keys,
+            keys: Arc::new(keys),
             cache,
         })
     }
@@ -269,6 +348,12 @@ impl Ledger {
         &self.config
     }
 
+    /// The prepared verifying keys (with the chain's regulator keys pinned), shared: a cheap
+    /// handle for another thread to run [`PreparedBlock::prepare`] while this ledger commits.
+    pub fn keys(&self) -> Arc<VerifyingKeys> {
+        Arc::clone(&self.keys)
+    }
+
     pub(crate) fn db(&self) -> &DB {
         &self.db
     }
@@ -326,8 +411,9 @@ impl Ledger {
         Ok(block.summary)
     }
 
-    /// Decodes, verifies (batched per circuit, in parallel) and checks a block against the
-    /// current state, one rule function per kind over a shared [`BlockContext`]. Writes nothing.
+    /// Decodes, verifies (one batch check, in parallel) and checks a block against the current
+    /// state, one rule function per kind over a shared [`BlockContext`]. Writes nothing.
+    /// Exactly [`PreparedBlock::prepare`] then [`Ledger::verify_prepared`].
     ///
     /// Order (docs/PROTOCOL.md, "Ledger"): block rules (height, time) → decode → ids new to the
     /// block and to state → stateless checks and proofs → per transaction, in block order, the
@@ -338,6 +424,24 @@ impl Ledger {
         time: u64,
         txs: &[Vec<u8>],
     ) -> Result<VerifiedBlock, LedgerError> {
+        self.block_rules(height, time)?;
+        let block =
+            PreparedBlock::prepare_unless(&self.keys, txs.to_vec(), |ids| self.any_in_state(ids));
+        self.verify_prepared(height, time, block)
+    }
+
+    /// Whether some id is already in state (a storage error counts as no: the proofs are then
+    /// checked, and `verify_prepared`'s own lookup reports the error).
+    fn any_in_state(&self, ids: &[TxId]) -> bool {
+        let Ok(txs_cf) = cf(&self.db, CF_TXS) else {
+            return false;
+        };
+        ids.iter()
+            .any(|id| matches!(self.db.get_pinned_cf(txs_cf, id), Ok(Some(_))))
+    }
+
+    /// Height is the next one; time does not go backwards.
+    fn block_rules(&self, height: u64, time: u64) -> Result<(), LedgerError> {
         let c = &self.cache.tip;
         if height != c.height + 1 {
             return Err(Rejection::block(Rule::WrongHeight {
@@ -353,39 +457,67 @@ impl Ledger {
             })
             .into());
         }
-        // 1. Decode (in parallel).
-        let decoded: Vec<Transaction> = txs
-            .par_iter()
-            .enumerate()
-            .map(|(i, b)| Transaction::decode(b).map_err(|e| reject(i, None, Rule::Decode(e))))
-            .collect::<Result<_, _>>()?;
-        let ids: Vec<TxId> = decoded.par_iter().map(Transaction::id).collect();
-        let mut seen = HashSet::new();
+        Ok(())
+    }
+
+    /// The stateful half of [`Ledger::verify_block`], for a block prepared by
+    /// [`PreparedBlock::prepare`] (possibly on another thread, while the previous block
+    /// committed). Reports the first failure in the order of docs/PROTOCOL.md "Ledger", so the
+    /// verdict is the one `verify_block` gives on the same transactions. Writes nothing.
+    pub fn verify_prepared(
+        &self,
+        height: u64,
+        time: u64,
+        block: PreparedBlock,
+    ) -> Result<VerifiedBlock, LedgerError> {
+        // 1. Block rules.
+        self.block_rules(height, time)?;
+        if block.chain != self.config.hash {
+            return Err(LedgerError::Keys(
+                "the block was prepared with another chain's keys".into(),
+            ));
+        }
+        let txs = block.txs;
+        // 2. Decoding (done in `prepare`).
+        let Prepared { checked, duplicate } = block
+            .outcome
+            .map_err(|(i, e)| reject(i, None, Rule::Decode(e)))?;
+        let CheckedTxs {
+            txs: decoded,
+            ids,
+            verdicts,
+        } = checked;
+        // 3. Ids: new to the block and to state. Every kind: an id already in state is a
+        // replay, reported before any proof verdict.
         let txs_cf = cf(&self.db, CF_TXS)?;
         for (i, id) in ids.iter().enumerate() {
-            if !seen.insert(*id) {
+            if duplicate == Some(i) {
                 return Err(reject(i, Some(*id), Rule::DuplicateTx).into());
             }
-            // Every kind: an id already in state is a replay. Checked before any proof, so a
-            // resubmitted transaction costs one lookup, not a pairing.
             if self.db.get_pinned_cf(txs_cf, id)?.is_some() {
                 return Err(reject(i, Some(*id), Rule::TxReplayed).into());
             }
         }
-        // 2. Stateless checks and proofs, batched per circuit.
-        for (i, verdict) in self.keys.verify_batch(&decoded).into_iter().enumerate() {
-            verdict.map_err(|e| reject(i, Some(ids[i]), Rule::Verify(e)))?;
+        // 4. Stateless checks and proofs (verified in `prepare` unless the block is refused
+        // above: a duplicate or a replay).
+        let verdicts = verdicts.ok_or_else(|| {
+            LedgerError::Corrupt(
+                "a block was prepared without proofs yet has no repeated id".into(),
+            )
+        })?;
+        for (i, verdict) in verdicts.into_iter().enumerate() {
+            verdict.map_err(|e| reject(i, ids.get(i).copied(), Rule::Verify(e)))?;
         }
-        // 3. Stateful checks, in block order, against state plus the block so far.
+        // 5. Stateful checks, in block order, against state plus the block so far.
         let mut ctx = BlockContext::new(self, height, time)?;
-        for (i, tx) in decoded.iter().enumerate() {
+        for (i, (tx, bytes)) in decoded.iter().zip(&txs).enumerate() {
             let at = TxAt {
                 place: Place {
                     height,
                     index: i as u32,
                 },
                 id: ids[i],
-                bytes: &txs[i],
+                bytes,
             };
             let outcome = match tx {
                 Transaction::Payment(p) => ctx.payment(&at, p),

@@ -7,7 +7,10 @@
 //! ```text
 //! bytes ──Transaction::decode──▶ Transaction ──VerifyingKeys::verify_batch──▶ verdict per tx
 //!          (wire: bounds, canonical            (verify: issuer signature rules, then one
-//!           fields, subgroup points)            random-linear-combination check per circuit)
+//!           fields, subgroup points)            random-linear-combination check for all kinds)
+//!
+//! block ──VerifyingKeys::decode_and_verify──▶ transactions, ids, verdicts (the validator's
+//!          path: same verdicts and errors as the two steps above, less point work)
 //! ```
 //!
 //! | module | what |
@@ -15,6 +18,7 @@
 //! | [`tx`] | the four transaction kinds as data, size bounds |
 //! | [`wire`] | canonical encoding, [`DecodeError`], tx id and binding |
 //! | [`verify`] | [`VerifyingKeys`], stateless checks, single and batch verification |
+//! | `backend` | [`Backend`]: `blst` (default) or arkworks for the validator's group operations |
 //! | [`params`] | parameter manifest and verifying-key files |
 //! | [`transcript`] | the one merlin transcript protocol (batch weights, disclosures) |
 //! | `testing` | (feature `test-utils`) builders of proven transactions for tests and benches |
@@ -23,6 +27,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod backend;
 pub mod fieldhex;
 mod fixed_base;
 pub mod params;
@@ -33,7 +38,8 @@ pub mod tx;
 pub mod verify;
 pub mod wire;
 
+pub use backend::Backend;
 pub use tx::*;
-pub use verify::{VerifyError, VerifyingKeys};
+pub use verify::{CheckedTxs, VerifyError, VerifyingKeys};
 pub use wire::DecodeError;
 pub use zkreg_circuits as circuits;

@@ -7,38 +7,48 @@
 //!
 //! A Groth16 proof `(A, B, C)` for inputs `x` holds when
 //! `e(A, B) = e(α, β) · e(IC(x), γ) · e(C, δ)` with `IC(x) = Γ₀ + Σⱼ xⱼ Γⱼ` (`Γ = gamma_abc_g1`).
-//! For proofs `i = 1..N` of one circuit and secret random 128-bit `zᵢ`, the batch check is
+//! For proofs `i = 1..N` of the circuits `k` (each with its own key `αₖ, βₖ, γₖ, δₖ, Γₖ`) and
+//! secret random 128-bit `zᵢ`, the batch check is
 //!
 //! ```text
-//! Πᵢ e(zᵢ Aᵢ, Bᵢ) · e(Σᵢ zᵢ IC(xᵢ), −γ) · e(Σᵢ zᵢ Cᵢ, −δ) = e(α, β)^(Σᵢ zᵢ)
+//! Πᵢ e(zᵢ Aᵢ, Bᵢ) · Πₖ [ e(Σ_{i∈k} zᵢ IC(xᵢ), −γₖ) · e(Σ_{i∈k} zᵢ Cᵢ, −δₖ) · e(−(Σ_{i∈k} zᵢ) αₖ, βₖ) ] = 1
 //! ```
 //!
-//! with `Σᵢ zᵢ IC(xᵢ) = (Σᵢ zᵢ) Γ₀ + Σⱼ (Σᵢ zᵢ xᵢⱼ) Γⱼ` as one MSM: one Miller loop over `N + 2`
-//! pairs and one final exponentiation instead of `N` of each. The `−γ, −δ` are the prepared
-//! key's `gamma_g2_neg_pc, delta_g2_neg_pc`, so the right-hand side's G1 points need no negation
-//! of their own. If some proof is invalid the check fails except with probability about
-//! `2^-128`; the `zᵢ` are derived from a merlin transcript over every proof and input **and**
-//! 32 bytes of OS randomness, so a prover that knows the batch still cannot predict them.
+//! with `Σᵢ zᵢ IC(xᵢ) = (Σᵢ zᵢ) Γ₀ + Σⱼ (Σᵢ zᵢ xᵢⱼ) Γⱼ` as one fixed-base MSM per circuit: **one
+//! Miller loop over `N + 3·(circuits present)` pairs and one final exponentiation for a whole
+//! block, across the four circuits**, instead of `N` of each (or one per circuit). Moving
+//! `e(αₖ, βₖ)^{Σzᵢ}` to the left as the pair `(−(Σzᵢ)αₖ, βₖ)` turns the GT exponentiation per
+//! circuit into one more Miller-loop pair; `(Σzᵢ)αₖ` comes from a fixed-base table of `αₖ`.
+//! If some proof is invalid the check fails except with probability about `2^-128` (for the
+//! first invalid proof `j`, given every other `zᵢ`, at most one value of `zⱼ` satisfies it); the
+//! `zᵢ` are derived from a merlin transcript over every proof and input **and** 32 bytes of OS
+//! randomness, so a prover that knows the batch still cannot predict them. Mixing circuits
+//! changes nothing in that argument: each circuit's terms are bilinear in its own `zᵢ`.
+//!
+//! The group operations run on the configured [`Backend`] (`blst` by default, arkworks as the
+//! reference); both give the same verdicts.
 //! A failing batch is bisected (halves re-checked with fresh `z`, singles verified alone), so
 //! verdicts are exactly those of [`VerifyingKeys::verify`].
 
+use crate::backend::{self, Backend, PairingTerms};
 use crate::fixed_base::FixedBaseTable;
 use crate::transcript::TranscriptProtocol;
 use crate::tx::{ChainId, IssuerSignature, Transaction, TxKind};
-use crate::wire::{issuer_message, DecodeError};
-use ark_bls12_381::{Bls12_381, Fr, G1Affine, G1Projective};
+use crate::wire::{issuer_message, jubjub_bytes, DecodeError, PointPolicy};
+use crate::TxId;
+use ark_bls12_381::{Bls12_381, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::{
     pairing::{Pairing, PairingOutput},
-    CurveGroup, VariableBaseMSM,
+    AffineRepr, CurveGroup, VariableBaseMSM,
 };
-use ark_ff::Zero;
+use ark_ff::{PrimeField, Zero};
 use ark_groth16::{PreparedVerifyingKey, Proof, VerifyingKey};
 use ark_std::cfg_iter;
 use merlin::Transcript;
 use rand::{rngs::OsRng, CryptoRng, RngCore};
 #[cfg(feature = "parallel")]
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use zkreg_circuits::ecc::{checked_public_key, JubjubAffine, PointError};
 
 type G2Prepared = <Bls12_381 as Pairing>::G2Prepared;
 
@@ -85,6 +95,9 @@ pub enum VerifyError {
     /// A payment names a withdrawal destination but withdraws nothing.
     #[error("withdrawal destination on a payment with v_out_pub = 0")]
     DestinationWithoutWithdrawal,
+    /// A point given to [`VerifyingKeys::with_pinned_points`] is not a valid key.
+    #[error("pinned point is not a valid Jubjub key: {0}")]
+    PinnedPoint(PointError),
     /// The Groth16 proof does not verify against the transaction's statement.
     #[error("{kind:?} proof does not verify")]
     ProofRejected {
@@ -99,18 +112,40 @@ pub enum VerifyError {
 pub struct VerifyingKeys {
     /// The chain whose bindings and issuer messages the proofs and signatures must cover.
     chain: ChainId,
+    backend: Backend,
+    /// How the block path decodes points (pinned regulator keys, audit `R` left to the proof).
+    policy: PointPolicy,
     payment: Key,
     grant: Key,
     access: Key,
     revoke: Key,
 }
 
-/// One circuit's prepared key and the fixed-base tables of its input bases.
+/// One circuit's prepared key, the fixed-base tables of its input bases and of `α`, and the key
+/// in `blst` form.
 #[derive(Clone, Debug)]
 struct Key {
     kind: TxKind,
     pvk: PreparedVerifyingKey<Bls12_381>,
     inputs: FixedBaseTable,
+    /// `α` alone: `(Σ zᵢ)·α` of a batch.
+    alpha: FixedBaseTable,
+    blst: BlstKey,
+}
+
+/// The key's G2 points and `e(α, β)` for `blst`.
+#[derive(Clone)]
+struct BlstKey {
+    beta: blst::blst_p2_affine,
+    neg_gamma: blst::blst_p2_affine,
+    neg_delta: blst::blst_p2_affine,
+    alpha_beta: blst::blst_fp12,
+}
+
+impl std::fmt::Debug for BlstKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlstKey")
+    }
 }
 
 impl Key {
@@ -140,11 +175,41 @@ impl VerifyingKeys {
     ) -> Result<Self, VerifyError> {
         Ok(VerifyingKeys {
             chain,
+            backend: Backend::default(),
+            policy: PointPolicy {
+                backend: Backend::default(),
+                pinned: Vec::new(),
+                audit_r_proven: true,
+            },
             payment: prepare(TxKind::Payment, payment)?,
             grant: prepare(TxKind::Grant, grant)?,
             access: prepare(TxKind::Access, access)?,
             revoke: prepare(TxKind::Revoke, revoke)?,
         })
+    }
+
+    /// The same keys with another curve backend (verdicts are identical; see [`Backend`]).
+    pub fn with_backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self.policy.backend = backend;
+        self
+    }
+
+    /// Pins Jubjub points the chain fixes (its regulator keys, every entry of the genesis
+    /// schedule): each is fully checked here, once, and [`Self::decode_and_verify`] then decodes
+    /// these points by comparing bytes (see `wire`, "What the verifier needs of each point").
+    /// Whether a transaction's key is the one in force at its height stays the ledger's rule.
+    pub fn with_pinned_points(mut self, points: &[JubjubAffine]) -> Result<Self, VerifyError> {
+        for p in points {
+            let p = checked_public_key(p.x, p.y).map_err(VerifyError::PinnedPoint)?;
+            self.policy.pinned.push((jubjub_bytes(&p), p));
+        }
+        Ok(self)
+    }
+
+    /// The curve backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// The chain these keys verify for.
@@ -192,10 +257,90 @@ impl VerifyingKeys {
     pub fn verify(&self, tx: &Transaction) -> Result<(), VerifyError> {
         self.check_stateless(tx)?;
         let kind = tx.kind();
-        verify_proof(self.key(kind), tx.proof(), &tx.public_inputs(&self.chain))
+        verify_proof(
+            self.backend,
+            self.key(kind),
+            tx.proof(),
+            &tx.public_inputs(&self.chain),
+        )
     }
 
-    /// Verifies many transactions, one batch check per circuit (see the module doc). The
+    /// The validator's block path: decodes every transaction and verifies the ones that decode,
+    /// all proofs in one batch check. Equal, verdict for verdict and error for error, to
+    /// [`Transaction::decode`] on each, then [`Self::verify_batch`] (the cheaper point handling
+    /// of `wire`, "What the verifier needs of each point", changes no outcome):
+    ///
+    /// * `Err((i, e))`: `i` is the first index at which [`Transaction::decode`] fails, with its
+    ///   error;
+    /// * otherwise the transactions, their ids, and — if `proofs_needed(ids)` — the verdicts
+    ///   (`None` when the caller already knows the block is refused for another reason, e.g. a
+    ///   duplicate id, and no pairing is worth computing).
+    pub fn decode_and_verify(
+        &self,
+        txs: &[Vec<u8>],
+        proofs_needed: impl FnOnce(&[TxId]) -> bool,
+    ) -> Result<CheckedTxs, (usize, DecodeError)> {
+        self.decode_and_verify_with_rng(txs, proofs_needed, &mut OsRng)
+    }
+
+    /// [`Self::decode_and_verify`] with the caller's randomness for the batch weights.
+    pub fn decode_and_verify_with_rng<R: RngCore + CryptoRng>(
+        &self,
+        txs: &[Vec<u8>],
+        proofs_needed: impl FnOnce(&[TxId]) -> bool,
+        rng: &mut R,
+    ) -> Result<CheckedTxs, (usize, DecodeError)> {
+        let full = self.policy.full_with_pins();
+        // The full decoder's first error among `indices` (audit `R` subgroup checks and the
+        // like: only ever run on a refused block or a failed proof).
+        let first_full_error = |indices: Vec<usize>| {
+            indices.into_iter().find_map(|i| {
+                let bytes = txs.get(i)?;
+                Transaction::decode_with(bytes, &full).err().map(|e| (i, e))
+            })
+        };
+        let decoded: Vec<Result<Transaction, DecodeError>> = cfg_iter!(txs)
+            .map(|b| Transaction::decode_with(b, &self.policy))
+            .collect();
+        if let Some(k) = decoded.iter().position(Result::is_err) {
+            // Transaction k fails even the lighter decode, so the full one fails at k or earlier.
+            return Err(first_full_error((0..=k).collect()).unwrap_or_else(|| {
+                let e = decoded.get(k).and_then(|r| r.clone().err());
+                (k, e.unwrap_or(DecodeError::NonCanonical))
+            }));
+        }
+        let decoded: Vec<Transaction> = decoded.into_iter().flatten().collect();
+        let ids: Vec<TxId> = cfg_iter!(decoded).map(Transaction::id).collect();
+        if !proofs_needed(&ids) {
+            // Without proofs, every audit `R` must be checked the full way.
+            if let Some(e) = first_full_error((0..txs.len()).collect()) {
+                return Err(e);
+            }
+            return Ok(CheckedTxs {
+                txs: decoded,
+                ids,
+                verdicts: None,
+            });
+        }
+        let verdicts = self.verify_batch_with_rng(&decoded, rng);
+        // A verified proof shows its `R = r·G`; any other transaction gets the full decode.
+        let refused = verdicts
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_err())
+            .map(|(i, _)| i)
+            .collect();
+        if let Some(e) = first_full_error(refused) {
+            return Err(e);
+        }
+        Ok(CheckedTxs {
+            txs: decoded,
+            ids,
+            verdicts: Some(verdicts),
+        })
+    }
+
+    /// Verifies many transactions of any kinds with one batch check (see the module doc). The
     /// verdicts, in input order, equal [`VerifyingKeys::verify`]'s.
     pub fn verify_batch(&self, txs: &[Transaction]) -> Vec<Result<(), VerifyError>> {
         self.verify_batch_with_rng(txs, &mut OsRng)
@@ -208,7 +353,7 @@ impl VerifyingKeys {
         txs: &[Transaction],
         rng: &mut R,
     ) -> Vec<Result<(), VerifyError>> {
-        // Stateless checks and per-transaction preparation, independent per tx.
+        // Stateless checks and per-transaction statements, independent per tx.
         let checked: Vec<(Result<(), VerifyError>, Option<Entry>)> = cfg_iter!(txs)
             .enumerate()
             .map(|(index, tx)| match self.check_stateless(tx) {
@@ -220,28 +365,35 @@ impl VerifyingKeys {
                         kind: tx.kind(),
                         proof: tx.proof(),
                         inputs: tx.public_inputs(&self.chain),
-                        b: G2Prepared::from(tx.proof().b),
                     }),
                 ),
             })
             .collect();
         let mut verdicts = Vec::with_capacity(txs.len());
-        let mut groups: BTreeMap<TxKind, Vec<Entry>> = BTreeMap::new();
+        let mut entries = Vec::with_capacity(txs.len());
         for (verdict, entry) in checked {
             verdicts.push(verdict);
-            if let Some(e) = entry {
-                groups.entry(e.kind).or_default().push(e);
-            }
+            entries.extend(entry);
         }
-        for (kind, entries) in groups {
-            let mut batch = Batch {
-                key: self.key(kind),
-                z: batch_transcript(kind, &entries, rng),
-            };
-            batch.settle(&entries, false, &mut verdicts);
-        }
+        let mut batch = Batch {
+            keys: self,
+            z: batch_transcript(&entries, rng),
+        };
+        batch.settle(&entries, false, &mut verdicts);
         verdicts
     }
+}
+
+/// Transactions decoded and verified by [`VerifyingKeys::decode_and_verify`].
+#[derive(Clone, Debug)]
+pub struct CheckedTxs {
+    /// The transactions, in input order.
+    pub txs: Vec<Transaction>,
+    /// Their ids.
+    pub ids: Vec<TxId>,
+    /// Per transaction, [`VerifyingKeys::verify`]'s verdict; `None` if the caller said no
+    /// proofs were needed.
+    pub verdicts: Option<Vec<Result<(), VerifyError>>>,
 }
 
 fn prepare(kind: TxKind, vk: &VerifyingKey<Bls12_381>) -> Result<Key, VerifyError> {
@@ -254,10 +406,18 @@ fn prepare(kind: TxKind, vk: &VerifyingKey<Bls12_381>) -> Result<Key, VerifyErro
             found,
         });
     }
+    let neg = |p: &G2Affine| backend::p2(&(-*p));
     Ok(Key {
         kind,
         pvk: ark_groth16::prepare_verifying_key(vk),
         inputs: FixedBaseTable::new(&vk.gamma_abc_g1),
+        alpha: FixedBaseTable::new(&[vk.alpha_g1]),
+        blst: BlstKey {
+            beta: backend::p2(&vk.beta_g2),
+            neg_gamma: neg(&vk.gamma_g2),
+            neg_delta: neg(&vk.delta_g2),
+            alpha_beta: backend::pairing(&vk.alpha_g1, &vk.beta_g2),
+        },
     })
 }
 
@@ -272,47 +432,63 @@ fn check_issuer_signature(sig: &IssuerSignature, message: &[u8]) -> Result<(), V
 }
 
 /// `e(A, B) · e(IC, −γ) · e(C, −δ) = e(α, β)`: one Groth16 verification with prepared inputs.
-fn verify_proof(key: &Key, proof: &Proof<Bls12_381>, inputs: &[Fr]) -> Result<(), VerifyError> {
+fn verify_proof(
+    backend: Backend,
+    key: &Key,
+    proof: &Proof<Bls12_381>,
+    inputs: &[Fr],
+) -> Result<(), VerifyError> {
     let pvk = &key.pvk;
     let mut coefficients = Vec::with_capacity(inputs.len() + 1);
     coefficients.push(Fr::from(1u64));
     coefficients.extend_from_slice(inputs);
-    let ic = key.combine_inputs(&coefficients)?;
-    let ml = Bls12_381::multi_miller_loop(
-        [proof.a, ic.into_affine(), proof.c],
-        [
-            G2Prepared::from(proof.b),
-            pvk.gamma_g2_neg_pc.clone(),
-            pvk.delta_g2_neg_pc.clone(),
-        ],
-    );
-    match Bls12_381::final_exponentiation(ml) {
-        Some(out) if out.0 == pvk.alpha_g1_beta_g2 => Ok(()),
-        _ => Err(VerifyError::ProofRejected { kind: key.kind }),
+    let ic = key.combine_inputs(&coefficients)?.into_affine();
+    let holds = match backend {
+        Backend::Arkworks => {
+            let ml = Bls12_381::multi_miller_loop(
+                [proof.a, ic, proof.c],
+                [
+                    G2Prepared::from(proof.b),
+                    pvk.gamma_g2_neg_pc.clone(),
+                    pvk.delta_g2_neg_pc.clone(),
+                ],
+            );
+            Bls12_381::final_exponentiation(ml).is_some_and(|out| out.0 == pvk.alpha_g1_beta_g2)
+        }
+        Backend::Blst => {
+            // A decoded proof has no identity point; `b` would only be one in a proof built by
+            // hand, which then cannot verify (`e(A, O) = 1`), exactly as with arkworks.
+            let mut t = PairingTerms::with_capacity(3);
+            if !proof.b.is_zero() {
+                t.push(&proof.a, &backend::p2(&proof.b));
+            }
+            t.push(&ic, &key.blst.neg_gamma);
+            t.push(&proof.c, &key.blst.neg_delta);
+            t.pairing() == key.blst.alpha_beta
+        }
+    };
+    if holds {
+        Ok(())
+    } else {
+        Err(VerifyError::ProofRejected { kind: key.kind })
     }
 }
 
-/// A transaction in a batch, with what bisection would otherwise recompute.
+/// A transaction in a batch.
 struct Entry<'a> {
     index: usize,
     kind: TxKind,
     proof: &'a Proof<Bls12_381>,
     inputs: Vec<Fr>,
-    /// `B` prepared for the Miller loop once, however often bisection re-checks it.
-    b: G2Prepared,
 }
 
-/// The transcript of one circuit's batch: every proof and input, then OS randomness. The `zᵢ`
-/// are its challenges; bisection draws fresh ones from the same transcript.
-fn batch_transcript<R: RngCore + CryptoRng>(
-    kind: TxKind,
-    entries: &[Entry],
-    rng: &mut R,
-) -> Transcript {
+/// The transcript of a batch: every kind, proof and input, then OS randomness. The `zᵢ` are its
+/// challenges; bisection draws fresh ones from the same transcript.
+fn batch_transcript<R: RngCore + CryptoRng>(entries: &[Entry], rng: &mut R) -> Transcript {
     let mut t = Transcript::new(b"zkreg/v1/batch");
-    t.append_u64(b"kind", kind as u64);
     t.append_u64(b"n", entries.len() as u64);
     for e in entries {
+        t.append_u64(b"kind", e.kind as u64);
         t.append_proof(b"proof", e.proof);
         for x in &e.inputs {
             t.append_fr(b"input", x);
@@ -324,10 +500,19 @@ fn batch_transcript<R: RngCore + CryptoRng>(
     t
 }
 
-/// One circuit's batch being settled.
+/// A batch being settled.
 struct Batch<'a> {
-    key: &'a Key,
+    keys: &'a VerifyingKeys,
     z: Transcript,
+}
+
+/// What one circuit contributes to a batch check.
+struct KindSums {
+    /// `(Σ zᵢ, Σ zᵢ xᵢ)`: the coefficients of the input bases.
+    coefficients: Vec<Fr>,
+    cs: Vec<G1Affine>,
+    zs: Vec<u128>,
+    zs_fr: Vec<Fr>,
 }
 
 impl Batch<'_> {
@@ -371,7 +556,7 @@ impl Batch<'_> {
 
     /// Verifies one entry alone and records its verdict; true if it holds.
     fn single(&self, e: &Entry, verdicts: &mut [Result<(), VerifyError>]) -> bool {
-        let verdict = verify_proof(self.key, e.proof, &e.inputs);
+        let verdict = verify_proof(self.keys.backend, self.keys.key(e.kind), e.proof, &e.inputs);
         let holds = verdict.is_ok();
         if let Some(v) = verdicts.get_mut(e.index) {
             *v = verdict;
@@ -382,40 +567,97 @@ impl Batch<'_> {
     /// The random linear combination check of the module doc over `entries`.
     fn holds(&mut self, entries: &[Entry]) -> bool {
         let z: Vec<Fr> = entries.iter().map(|_| self.next_z()).collect();
-        let pvk = &self.key.pvk;
-        let mut coefficients = vec![Fr::zero(); pvk.vk.gamma_abc_g1.len()];
-        for (zi, e) in z.iter().zip(entries) {
-            if e.inputs.len() + 1 != coefficients.len() {
+        let z128: Vec<u128> = z
+            .iter()
+            .map(|zi| {
+                let l = zi.into_bigint().0;
+                u128::from(l[0]) | (u128::from(l[1]) << 64)
+            })
+            .collect();
+        // Per circuit: Σ zᵢ, Σ zᵢ xᵢ, and the Cᵢ with their zᵢ.
+        let mut sums: [Option<KindSums>; 4] = Default::default();
+        for ((e, zi), zi128) in entries.iter().zip(&z).zip(&z128) {
+            let key = self.keys.key(e.kind);
+            let slot = &mut sums[e.kind as usize - 1];
+            let s = slot.get_or_insert_with(|| KindSums {
+                coefficients: vec![Fr::zero(); key.inputs.len()],
+                cs: Vec::new(),
+                zs: Vec::new(),
+                zs_fr: Vec::new(),
+            });
+            if e.inputs.len() + 1 != s.coefficients.len() {
                 return false;
             }
-            let (constant, rest) = coefficients.split_at_mut(1);
+            let (constant, rest) = s.coefficients.split_at_mut(1);
             constant.iter_mut().for_each(|c| *c += zi);
             for (c, x) in rest.iter_mut().zip(&e.inputs) {
                 *c += *zi * x;
             }
+            s.cs.push(e.proof.c);
+            s.zs.push(*zi128);
+            s.zs_fr.push(*zi);
         }
-        let Ok(ic) = self.key.combine_inputs(&coefficients) else {
-            return false;
-        };
-        let cs: Vec<G1Affine> = entries.iter().map(|e| e.proof.c).collect();
-        let Ok(c_sum) = G1Projective::msm(&cs, &z) else {
-            return false;
-        };
-        let za: Vec<G1Projective> = cfg_iter!(entries)
-            .zip(cfg_iter!(z))
-            .map(|(e, zi)| e.proof.a * zi)
-            .collect();
-        let mut g1 = G1Projective::normalize_batch(&za);
-        g1.push(ic.into_affine());
-        g1.push(c_sum.into_affine());
-        let g2 = entries
-            .iter()
-            .map(|e| e.b.clone())
-            .chain([pvk.gamma_g2_neg_pc.clone(), pvk.delta_g2_neg_pc.clone()]);
-        let z_sum: Fr = z.iter().sum();
-        let rhs = PairingOutput::<Bls12_381>(pvk.alpha_g1_beta_g2) * z_sum;
-        Bls12_381::final_exponentiation(Bls12_381::multi_miller_loop(g1, g2))
-            .is_some_and(|lhs| lhs == rhs)
+        let a: Vec<G1Affine> = entries.iter().map(|e| e.proof.a).collect();
+        match self.keys.backend {
+            Backend::Arkworks => {
+                let za: Vec<G1Projective> = cfg_iter!(a)
+                    .zip(cfg_iter!(z))
+                    .map(|(ai, zi)| *ai * zi)
+                    .collect();
+                let mut g1 = G1Projective::normalize_batch(&za);
+                let mut g2: Vec<G2Prepared> = cfg_iter!(entries)
+                    .map(|e| G2Prepared::from(e.proof.b))
+                    .collect();
+                let mut rhs = PairingOutput::<Bls12_381>::zero();
+                for (kind, s) in TxKind::ALL.iter().zip(&sums) {
+                    let Some(s) = s else { continue };
+                    let key = self.keys.key(*kind);
+                    let Ok(ic) = key.combine_inputs(&s.coefficients) else {
+                        return false;
+                    };
+                    let Ok(c_sum) = G1Projective::msm(&s.cs, &s.zs_fr) else {
+                        return false;
+                    };
+                    g1.push(ic.into_affine());
+                    g1.push(c_sum.into_affine());
+                    g2.push(key.pvk.gamma_g2_neg_pc.clone());
+                    g2.push(key.pvk.delta_g2_neg_pc.clone());
+                    rhs += PairingOutput::<Bls12_381>(key.pvk.alpha_g1_beta_g2) * s.coefficients[0];
+                }
+                Bls12_381::final_exponentiation(Bls12_381::multi_miller_loop(g1, g2))
+                    .is_some_and(|lhs| lhs == rhs)
+            }
+            Backend::Blst => {
+                let za = G1Projective::normalize_batch(&backend::g1_muls_128(&a, &z128));
+                let b: Vec<blst::blst_p2_affine> = cfg_iter!(entries)
+                    .map(|e| backend::p2(&e.proof.b))
+                    .collect();
+                let mut t = PairingTerms::with_capacity(entries.len() + 12);
+                for ((zai, bi), e) in za.iter().zip(&b).zip(entries) {
+                    if e.proof.b.is_zero() {
+                        continue; // e(zA, O) = 1, as the arkworks path computes it
+                    }
+                    t.push(zai, bi);
+                }
+                for (kind, s) in TxKind::ALL.iter().zip(&sums) {
+                    let Some(s) = s else { continue };
+                    let key = self.keys.key(*kind);
+                    let Ok(ic) = key.combine_inputs(&s.coefficients) else {
+                        return false;
+                    };
+                    let Some(alpha_sum) = key.alpha.msm(&s.coefficients[..1]) else {
+                        return false;
+                    };
+                    let c_sum = backend::g1_msm_128(&s.cs, &s.zs);
+                    let [ic, c_sum, neg_alpha_sum] =
+                        [ic, c_sum, -alpha_sum].map(|p| p.into_affine());
+                    t.push(&ic, &key.blst.neg_gamma);
+                    t.push(&c_sum, &key.blst.neg_delta);
+                    t.push(&neg_alpha_sum, &key.blst.beta);
+                }
+                t.pairing() == blst::blst_fp12::default()
+            }
+        }
     }
 }
 
@@ -434,19 +676,24 @@ mod tests {
             kind: TxKind::Revoke,
             proof,
             inputs: vec![input; 3],
-            b: G2Prepared::from(proof.b),
         }];
-        let z = batch_transcript(
-            TxKind::Revoke,
-            &entries,
-            &mut ChaCha20Rng::seed_from_u64(seed),
-        );
-        let vk = VerifyingKey::<Bls12_381> {
-            gamma_abc_g1: vec![G1Affine::generator(); TxKind::Revoke.public_inputs() + 1],
-            ..VerifyingKey::default()
+        let z = batch_transcript(&entries, &mut ChaCha20Rng::seed_from_u64(seed));
+        let vk = |kind: TxKind| VerifyingKey::<Bls12_381> {
+            gamma_abc_g1: vec![G1Affine::generator(); kind.public_inputs() + 1],
+            alpha_g1: G1Affine::generator(),
+            beta_g2: ark_bls12_381::G2Affine::generator(),
+            gamma_g2: ark_bls12_381::G2Affine::generator(),
+            delta_g2: ark_bls12_381::G2Affine::generator(),
         };
-        let key = prepare(TxKind::Revoke, &vk).unwrap_or_else(|e| panic!("{e}"));
-        Batch { key: &key, z }.next_z()
+        let keys = VerifyingKeys::new(
+            [0; 32],
+            &vk(TxKind::Payment),
+            &vk(TxKind::Grant),
+            &vk(TxKind::Access),
+            &vk(TxKind::Revoke),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        Batch { keys: &keys, z }.next_z()
     }
 
     /// The batch scalars depend on the proofs, the inputs and the verifier's own randomness.

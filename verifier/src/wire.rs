@@ -28,7 +28,41 @@
 //!
 //! The id is chain-free (it names bytes); everything that authorises — proof and signature —
 //! names the chain.
+//!
+//! # What the verifier needs of each point
+//!
+//! [`Transaction::decode`] checks every point fully, whatever it costs; it is the decoder for
+//! everyone (wallets, the regulator, tools). The validator's block path
+//! ([`crate::VerifyingKeys::decode_and_verify`]) reaches **exactly the same verdicts and errors**
+//! with less work, point by point:
+//!
+//! * **Proof points `A, C` (G1) and `B` (G2):** fully checked, always (on the curve, in the
+//!   subgroup, not the identity): Groth16's soundness and the batch check's `2^-128` bound are
+//!   stated for subgroup points, and nothing else vouches for them. Only the library changes:
+//!   `blst`'s checked decompression when it accepts, arkworks' (which names the failure) when it
+//!   does not.
+//! * **`rpk` (regulator key, payment, grant, access):** the ledger accepts only the key the
+//!   genesis pins for the height (`Rule::WrongRegulatorKey`, the one place that rule lives), and
+//!   the genesis keys were fully checked once when the keys were configured
+//!   ([`crate::VerifyingKeys::with_pinned_points`]). So when the 32 bytes equal a pinned key's
+//!   canonical encoding, decoding returns that key without decompression or subgroup check: the
+//!   same point the full check would have returned. Any other bytes take the full check (and, if
+//!   valid, are refused by the ledger's rule). Nothing is skipped: the result is identical.
+//! * **`audit.r` (`R = r·G` of the audit ciphertext):** the statement proves `R = r·G`
+//!   in-circuit (`circuits/src/audit/constraints.rs`, `enforce_encryption`: the public `R` is
+//!   constrained equal to a fixed-base multiple of the generator, with complete twisted Edwards
+//!   addition), so a transaction whose proof verifies has its `R` in the prime-order subgroup.
+//!   What its public-input use needs before that is only a well-defined pair of coordinates:
+//!   decompression (which finds `x` on the curve, or fails) and the non-identity rule. The
+//!   subgroup check (≈ 75 µs, a 252-bit scalar multiplication) is therefore redundant for every
+//!   transaction whose proof verifies. For a transaction whose proof does *not* verify (or that
+//!   fails a stateless check), the block path runs the full [`Transaction::decode`] again and
+//!   reports its error if it has one, so a non-subgroup `R` is still refused as
+//!   `InvalidPoint { field: "audit.r", reason: NotInSubgroup }`, at the same place in the
+//!   order of checks. Nothing that leaves the verifier (into the ledger, to the regulator) has an
+//!   `R` that was not either subgroup-checked or proven.
 
+use crate::backend::{self, Backend};
 use crate::tx::{
     AccessTx, ChainId, GrantTx, Groth16Proof, IssuerSignature, PaymentTx, RevokeTx, Transaction,
     TxId, TxKind, MAX_DELIVERY_BYTES, MAX_DESTINATION_BYTES, MAX_MEMO_BYTES, MAX_REQUEST_BYTES,
@@ -320,13 +354,25 @@ impl Transaction {
     /// Decodes a transaction, refusing anything but the canonical encoding of a well-formed one
     /// (see the module doc). Never panics.
     pub fn decode(bytes: &[u8]) -> Result<Transaction, DecodeError> {
+        Self::decode_with(bytes, &PointPolicy::FULL)
+    }
+
+    /// [`Transaction::decode`] with a point policy (see "What the verifier needs of each point").
+    pub(crate) fn decode_with(
+        bytes: &[u8],
+        policy: &PointPolicy,
+    ) -> Result<Transaction, DecodeError> {
         if bytes.len() > MAX_TX_BYTES {
             return Err(DecodeError::TooLarge {
                 len: bytes.len(),
                 max: MAX_TX_BYTES,
             });
         }
-        let mut r = Reader { bytes, pos: 0 };
+        let mut r = Reader {
+            bytes,
+            pos: 0,
+            policy,
+        };
         let version = r.u8("version")?;
         if version != TX_VERSION {
             return Err(DecodeError::UnknownVersion { found: version });
@@ -394,6 +440,46 @@ impl Transaction {
     }
 }
 
+/// How [`Transaction::decode_with`] treats points; see the module doc, "What the verifier needs
+/// of each point".
+#[derive(Clone, Debug)]
+pub(crate) struct PointPolicy {
+    /// Library for the checked decompression of proof points (errors are always arkworks').
+    pub(crate) backend: Backend,
+    /// Jubjub points checked once, by their canonical encodings: bytes equal to one of these
+    /// decode to it without repeating the checks.
+    pub(crate) pinned: Vec<([u8; JUBJUB_BYTES], JubjubAffine)>,
+    /// Audit `R`: decompression and non-identity only; its subgroup membership is left to the
+    /// proof. Only for decoders whose result is used solely if its proof verifies.
+    pub(crate) audit_r_proven: bool,
+}
+
+impl PointPolicy {
+    /// Every check of every point ([`Transaction::decode`]).
+    pub(crate) const FULL: PointPolicy = PointPolicy {
+        backend: Backend::Blst,
+        pinned: Vec::new(),
+        audit_r_proven: false,
+    };
+
+    /// Every check, but pinned points by their bytes: the same results as [`Self::FULL`].
+    pub(crate) fn full_with_pins(&self) -> PointPolicy {
+        PointPolicy {
+            audit_r_proven: false,
+            ..self.clone()
+        }
+    }
+}
+
+/// The canonical encoding of a Jubjub point.
+pub(crate) fn jubjub_bytes(p: &JubjubAffine) -> [u8; JUBJUB_BYTES] {
+    let mut w = Writer::default();
+    w.point(p);
+    let mut out = [0u8; JUBJUB_BYTES];
+    out.iter_mut().zip(&w.0).for_each(|(o, b)| *o = *b);
+    out
+}
+
 /// Appends encoded fields.
 #[derive(Default)]
 struct Writer(Vec<u8>);
@@ -453,6 +539,7 @@ impl Writer {
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    policy: &'a PointPolicy,
 }
 
 impl<'a> Reader<'a> {
@@ -506,8 +593,17 @@ impl<'a> Reader<'a> {
     /// `checked_public_key` then performs the curve and subgroup checks `Validate::Yes` would,
     /// once, and says which one failed.
     fn point(&mut self, field: &'static str) -> Result<JubjubAffine, DecodeError> {
+        self.jubjub(field, false)
+    }
+
+    /// [`Self::point`]; `proven`: the statement proves the point is in the subgroup, so only
+    /// decompression and the non-identity rule run here (module doc).
+    fn jubjub(&mut self, field: &'static str, proven: bool) -> Result<JubjubAffine, DecodeError> {
         let offset = self.pos;
         let bytes = self.take(JUBJUB_BYTES, field)?;
+        if let Some((_, p)) = self.policy.pinned.iter().find(|(b, _)| b == bytes) {
+            return Ok(*p);
+        }
         let invalid = |reason| DecodeError::InvalidPoint {
             field,
             offset,
@@ -516,11 +612,17 @@ impl<'a> Reader<'a> {
         // Decompression fails when y ≥ p or no x solves the curve equation for y.
         let p = JubjubAffine::deserialize_with_mode(bytes, Compress::Yes, Validate::No)
             .map_err(|_| invalid(PointError::NotOnCurve))?;
+        if proven {
+            if p.is_zero() {
+                return Err(invalid(PointError::Identity));
+            }
+            return Ok(p);
+        }
         checked_public_key(p.x, p.y).map_err(invalid)
     }
 
     fn audit<const N: usize>(&mut self) -> Result<AuditCiphertext<N>, DecodeError> {
-        let r_point = self.point("audit.r")?;
+        let r_point = self.jubjub("audit.r", self.policy.audit_r_proven)?;
         let mut c = [Fr::zero(); N];
         for x in c.iter_mut() {
             *x = self.fr("audit.c")?;
@@ -556,13 +658,21 @@ impl<'a> Reader<'a> {
 
     /// A G1 or G2 point: arkworks' checked decompression (flags, x < q, on curve, subgroup),
     /// then the identity is refused.
+    /// `fast`: the backend's checked decompression, trusted when it accepts; on refusal arkworks
+    /// decides and names the error, so errors never depend on the backend.
     fn group<P: AffineRepr + CanonicalDeserialize>(
         &mut self,
         field: &'static str,
         len: usize,
+        fast: fn(&[u8]) -> Option<P>,
     ) -> Result<P, DecodeError> {
         let offset = self.pos;
         let bytes = self.take(len, field)?;
+        if self.policy.backend == Backend::Blst {
+            if let Some(p) = fast(bytes) {
+                return Ok(p);
+            }
+        }
         let p = P::deserialize_with_mode(bytes, Compress::Yes, Validate::Yes)
             .map_err(|_| DecodeError::InvalidProofPoint { field, offset })?;
         if p.is_zero() {
@@ -573,9 +683,9 @@ impl<'a> Reader<'a> {
 
     fn proof(&mut self) -> Result<Groth16Proof, DecodeError> {
         Ok(Groth16Proof {
-            a: self.group::<G1Affine>("proof.a", G1_BYTES)?,
-            b: self.group::<G2Affine>("proof.b", G2_BYTES)?,
-            c: self.group::<G1Affine>("proof.c", G1_BYTES)?,
+            a: self.group::<G1Affine>("proof.a", G1_BYTES, backend::g1_checked)?,
+            b: self.group::<G2Affine>("proof.b", G2_BYTES, backend::g2_checked)?,
+            c: self.group::<G1Affine>("proof.c", G1_BYTES, backend::g1_checked)?,
         })
     }
 }

@@ -412,3 +412,209 @@ fn batch_is_not_fooled_by_cancelling_errors() {
         );
     }
 }
+
+/// The curve backends reach the same verdict on every transaction, alone and in batches, on
+/// valid proofs and on every kind of invalid one.
+#[test]
+fn backends_give_the_same_verdicts() {
+    use zkreg_verifier::Backend;
+    let f = fixture();
+    let ark = f.keys.clone().with_backend(Backend::Arkworks);
+    let blst = f.keys.clone().with_backend(Backend::Blst);
+    let mut r = rng(12);
+    for round in 0..12 {
+        let n = r.gen_range(1..=10);
+        let mut txs: Vec<Transaction> = (0..n)
+            .map(|_| f.txs.choose(&mut r).unwrap().clone())
+            .collect();
+        for tx in txs.iter_mut() {
+            if !r.gen_bool(0.3) {
+                continue;
+            }
+            match r.gen_range(0..3) {
+                0 => corrupt(tx),
+                1 => {
+                    bound_bytes(tx).push(0);
+                    resign(f, tx);
+                }
+                _ => {
+                    let other = f.txs.choose(&mut r).unwrap().proof().clone();
+                    *proof_mut(tx) = other;
+                }
+            }
+        }
+        let reference: Vec<_> = txs.iter().map(|t| ark.verify(t)).collect();
+        let singles: Vec<_> = txs.iter().map(|t| blst.verify(t)).collect();
+        assert_eq!(singles, reference, "round {round}: single verdicts");
+        assert_eq!(
+            ark.verify_batch(&txs),
+            reference,
+            "round {round}: arkworks batch"
+        );
+        assert_eq!(
+            blst.verify_batch(&txs),
+            reference,
+            "round {round}: blst batch"
+        );
+    }
+}
+
+/// Bytes of a transaction with `bad` written at `offset`.
+fn with(bytes: &[u8], offset: usize, bad: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[offset..offset + bad.len()].copy_from_slice(bad);
+    out
+}
+
+fn compressed<P: ark_serialize::CanonicalSerialize>(p: &P) -> Vec<u8> {
+    let mut b = Vec::new();
+    p.serialize_compressed(&mut b).unwrap();
+    b
+}
+
+/// Every kind of invalid point, at every point position of every kind of transaction: the
+/// validator's block path (`decode_and_verify`: pinned regulator keys, the audit `R` left to its
+/// proof, `blst` or arkworks) refuses it exactly as `Transaction::decode` does — same index,
+/// same field, same reason — and agrees with decode-then-verify on valid and invalid proofs.
+#[test]
+fn block_path_refuses_a_bad_point_in_any_position_for_the_same_reason() {
+    use ark_bls12_381::{Fq, Fq2, G1Affine, G2Affine};
+    use ark_ec::AffineRepr;
+    use ark_ff::{BigInteger, PrimeField, Zero};
+    use zkreg_circuits::ecc::{generator, JubjubAffine};
+    use zkreg_verifier::{wire::PROOF_BYTES, Backend, DecodeError};
+    let f = fixture();
+    // Jubjub: off the curve, small order, a subgroup point plus a 2-torsion point, identity.
+    let off_curve_y = (2u64..)
+        .map(Fr::from)
+        .find(|y| JubjubAffine::get_point_from_y_unchecked(*y, false).is_none())
+        .unwrap();
+    let two_torsion = JubjubAffine::new_unchecked(Fr::zero(), -Fr::from(1u64));
+    let mixed = (generator().into_group() + two_torsion).into_affine();
+    let jubjub_bad = [
+        off_curve_y.into_bigint().to_bytes_le(),
+        compressed(&two_torsion),
+        compressed(&mixed),
+        compressed(&JubjubAffine::zero()),
+    ];
+    // G1/G2: off the curve, outside the subgroup, identity.
+    let mut off_curve = (1u64..)
+        .map(Fq::from)
+        .find(|x| G1Affine::get_point_from_x_unchecked(*x, false).is_none())
+        .unwrap()
+        .into_bigint()
+        .to_bytes_be();
+    off_curve[0] |= 0x80;
+    let g1_outside = (1u64..)
+        .filter_map(|x| G1Affine::get_point_from_x_unchecked(Fq::from(x), false))
+        .find(|p| !p.is_in_correct_subgroup_assuming_on_curve())
+        .unwrap();
+    let g2_outside = (1u64..)
+        .filter_map(|x| {
+            G2Affine::get_point_from_x_unchecked(Fq2::new(Fq::from(x), Fq::zero()), false)
+        })
+        .find(|p| !p.is_in_correct_subgroup_assuming_on_curve())
+        .unwrap();
+    let g1_bad = [
+        off_curve,
+        compressed(&g1_outside),
+        compressed(&G1Affine::zero()),
+    ];
+    let g2_bad = [compressed(&g2_outside), compressed(&G2Affine::zero())];
+
+    // Point positions: (offset, bad encodings) per transaction.
+    let positions = |tx: &Transaction, bytes: &[u8]| -> Vec<(usize, Vec<Vec<u8>>)> {
+        let a = bytes.len() - PROOF_BYTES;
+        let mut out = vec![
+            (a, g1_bad.to_vec()),
+            (a + 48, g2_bad.to_vec()),
+            (a + 144, g1_bad.to_vec()),
+        ];
+        let rpk = match tx.kind() {
+            TxKind::Payment => Some(218),
+            TxKind::Grant => Some(34),
+            TxKind::Access => Some(74),
+            TxKind::Revoke => None,
+        };
+        if let Some(rpk) = rpk {
+            out.push((rpk, jubjub_bad.to_vec())); // rpk
+            out.push((rpk + 32, jubjub_bad.to_vec())); // audit.r
+        }
+        out
+    };
+    // The reference: decode each with `Transaction::decode`, then verify the batch.
+    let reference = |keys: &VerifyingKeys, block: &[Vec<u8>]| {
+        let mut txs = Vec::new();
+        for (i, b) in block.iter().enumerate() {
+            match Transaction::decode(b) {
+                Ok(t) => txs.push(t),
+                Err(e) => return Err((i, e)),
+            }
+        }
+        Ok(keys.verify_batch(&txs))
+    };
+    let rpks: Vec<JubjubAffine> = f
+        .txs
+        .iter()
+        .filter_map(|t| match t {
+            Transaction::Payment(p) => Some(p.rpk),
+            Transaction::Grant(g) => Some(g.rpk),
+            Transaction::Access(a) => Some(a.rpk),
+            Transaction::Revoke(_) => None,
+        })
+        .collect();
+    let mut checked = 0;
+    for backend in [Backend::Blst, Backend::Arkworks] {
+        for pinned in [false, true] {
+            let mut keys = f.keys.clone().with_backend(backend);
+            if pinned {
+                keys = keys.with_pinned_points(&rpks).unwrap();
+            }
+            let valid: Vec<Vec<u8>> = f.txs.iter().map(Transaction::encode).collect();
+            for (j, tx) in f.txs.iter().enumerate() {
+                let bytes = tx.encode();
+                for (offset, bads) in positions(tx, &bytes) {
+                    for bad in bads {
+                        let mut block = valid.clone();
+                        block[j] = with(&bytes, offset, &bad);
+                        let expected = reference(&keys, &block);
+                        let Err((index, error)) = &expected else {
+                            panic!("a bad point at {offset} of a {:?} decodes", tx.kind());
+                        };
+                        assert_eq!(*index, j);
+                        assert!(matches!(
+                            error,
+                            DecodeError::InvalidPoint { .. }
+                                | DecodeError::InvalidProofPoint { .. }
+                                | DecodeError::ProofIdentity { .. }
+                        ));
+                        let got = keys.decode_and_verify(&block, |_| true).map(|c| c.verdicts);
+                        assert_eq!(got.map(|v| v.unwrap()), expected, "{backend:?} at {offset}");
+                        // Also when the caller says the proofs are not needed.
+                        let got = keys
+                            .decode_and_verify(&block, |_| false)
+                            .map(|c| c.verdicts);
+                        assert_eq!(got.err(), expected.err());
+                        checked += 1;
+                    }
+                }
+            }
+            // Valid and invalid proofs: the same verdicts as decode-then-verify.
+            let mut block = valid.clone();
+            let mut bad = f.txs[0].clone();
+            corrupt(&mut bad);
+            block.push(bad.encode());
+            let got = keys.decode_and_verify(&block, |_| true).unwrap();
+            assert_eq!(Ok(got.verdicts.unwrap()), reference(&keys, &block));
+            assert_eq!(
+                got.ids,
+                f.txs
+                    .iter()
+                    .chain([&bad])
+                    .map(Transaction::id)
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+    assert!(checked > 100);
+}
