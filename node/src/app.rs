@@ -114,8 +114,7 @@ impl<E: Clock + Send + Sync + 'static> commonware_consensus::Application<E> for 
         }
         let height = parent.height + 1;
         let time = parent.time.max(unix_secs(clock.current()));
-        let (txs, root) = self.state.build(height, time, self.policy.max_txs)?;
-        let block = Block::new(parent.digest(), height, time, root, txs);
+        let block = self.state.build(parent.digest(), height, time, self.policy.max_txs)?;
         let digest = block.digest();
         Some(Digested::precomputed(block, digest))
     }

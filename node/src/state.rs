@@ -8,7 +8,8 @@ use crate::{
 };
 use commonware_utils::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use zkreg_ledger::{BlockSummary, Ledger, LedgerError, Rule};
+use commonware_cryptography::{sha256::Digest, Digestible};
+use zkreg_ledger::{BlockSummary, Ledger, LedgerError, Rule, VerifiedBlock};
 use zkreg_verifier::{TxId, MAX_TX_BYTES};
 
 /// Why a submitted transaction was not admitted.
@@ -84,7 +85,12 @@ pub struct NodeState {
     halted: Mutex<Option<String>>,
     finalized_tip: AtomicU64,
     gossip: Mutex<Option<Box<dyn crate::engine::Gossip>>>,
+    verified: Mutex<Vec<(Digest, VerifiedBlock)>>,
 }
+
+/// How many blocks verified against the current tip are kept for their commit (proposals of
+/// one height from several views).
+const VERIFIED_CACHE: usize = 8;
 
 /// Most bytes of transactions one block carries.
 pub const MAX_BLOCK_TX_BYTES: usize = 1 << 20;
@@ -98,6 +104,7 @@ impl NodeState {
             halted: Mutex::new(None),
             finalized_tip: AtomicU64::new(0),
             gossip: Mutex::new(None),
+            verified: Mutex::new(Vec::new()),
         }
     }
 
@@ -199,11 +206,11 @@ impl NodeState {
         }
     }
 
-    /// Builds the transactions of the next block at `time` from the mempool: the oldest that
-    /// pass `verify_block` together. A transaction the ledger refuses is dropped from the
-    /// mempool with its rule and the rest are re-verified. Returns the transactions and the
-    /// state root after them, or `None` if the ledger is not at `height − 1`.
-    pub fn build(&self, height: u64, time: u64, max_txs: usize) -> Option<(Vec<Vec<u8>>, [u8; 32])> {
+    /// Builds the next block on `parent` at `time` from the mempool: the oldest transactions
+    /// that pass `verify_block` together. A transaction the ledger refuses is dropped from the
+    /// mempool with its rule and the rest are re-verified. `None` if the ledger is not at
+    /// `height − 1`.
+    pub fn build(&self, parent: Digest, height: u64, time: u64, max_txs: usize) -> Option<Block> {
         let ledger = self.ledger.lock();
         if ledger.status().height + 1 != height {
             return None;
@@ -215,7 +222,11 @@ impl NodeState {
         loop {
             let txs: Vec<Vec<u8>> = picked.iter().map(|(_, b)| b.clone()).collect();
             match ledger.verify_block(height, time, &txs) {
-                Ok(v) => return Some((txs, v.summary().state_root)),
+                Ok(v) => {
+                    let block = Block::new(parent, height, time, v.summary().state_root, txs);
+                    self.remember(block.digest(), v);
+                    return Some(block);
+                }
                 Err(LedgerError::Rejected(r)) => {
                     let Some(i) = r.index.filter(|i| *i < picked.len()) else {
                         return None;
@@ -229,7 +240,8 @@ impl NodeState {
     }
 
     /// Verifies a proposed block on top of the committed tip: every ledger rule, and that its
-    /// claimed state root is the one applying it gives.
+    /// claimed state root is the one applying it gives. The verified block is kept for the
+    /// commit, so a finalized block's proofs are checked once per validator.
     pub fn verify(&self, block: &Block) -> Result<(), String> {
         let ledger = self.ledger.lock();
         let v = ledger
@@ -238,11 +250,27 @@ impl NodeState {
         if v.summary().state_root != block.state_root {
             return Err("the claimed state root is not the one the block gives".into());
         }
+        self.remember(block.digest(), v);
         Ok(())
+    }
+
+    /// Keeps a block verified against the current tip for its commit.
+    fn remember(&self, digest: Digest, v: VerifiedBlock) {
+        let mut cache = self.verified.lock();
+        cache.retain(|(d, _)| *d != digest);
+        if cache.len() == VERIFIED_CACHE {
+            cache.remove(0);
+        }
+        cache.push((digest, v));
     }
 
     /// Applies a finalized block with one synced write. A block at or below the tip was
     /// already applied (marshal redelivers after a restart) and is acknowledged as is.
+    ///
+    /// A block this validator built or verified against the current tip is committed without
+    /// verifying it again: a [`VerifiedBlock`] holds for the state it was checked against, and
+    /// the state at `height − 1` is the one finalized state of that height (only finalized
+    /// blocks are committed); [`Ledger::commit`] refuses it if the height moved.
     pub fn commit(&self, block: &Block) -> Result<Option<BlockSummary>, CommitError> {
         let mut ledger = self.ledger.lock();
         let tip = ledger.status().height;
@@ -259,9 +287,19 @@ impl NodeState {
             height: block.height,
             error,
         };
-        let v = ledger
-            .verify_block(block.height, block.time, &block.txs)
-            .map_err(invalid)?;
+        let cached = {
+            let mut cache = self.verified.lock();
+            let hit = cache.iter().position(|(d, _)| *d == block.digest());
+            let v = hit.map(|i| cache.swap_remove(i).1);
+            cache.clear();
+            v
+        };
+        let v = match cached {
+            Some(v) if v.summary().height == block.height => v,
+            _ => ledger
+                .verify_block(block.height, block.time, &block.txs)
+                .map_err(invalid)?,
+        };
         if v.summary().state_root != block.state_root {
             return Err(CommitError::RootMismatch {
                 height: block.height,

@@ -1,8 +1,10 @@
 //! Deterministic simulation (commonware's deterministic runtime and simulated p2p, fixed seed):
 //! four validators with real ledgers (RocksDB, real Groth16 proofs); one crashes mid-run and
-//! restarts; one is Byzantine and proposes blocks with a double spend under a false state root.
-//! Honest validators keep finalizing, never commit the bad block, and end with identical state
-//! roots; the same seed gives the same run.
+//! restarts; one is Byzantine: it runs as two twins with one key, each talking to a different
+//! part of the network, so in its views it sends two different proposals (equivocation), and one
+//! twin adds a double spend to its blocks under a false state root. Honest validators keep
+//! finalizing, never commit the bad block, and end with identical state roots; the same seed
+//! gives the same run.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test may stop at the first failure
 
 use commonware_codec::Encode;
@@ -12,7 +14,11 @@ use commonware_cryptography::{
     sha256::Digest,
     Digested, Digestible, Signer,
 };
-use commonware_p2p::simulated::{self, Link};
+use commonware_p2p::{
+    simulated::{self, Link, SplitOrigin, SplitTarget},
+    Recipients,
+};
+use commonware_runtime::IoBuf;
 use commonware_runtime::{deterministic, Clock, Runner, Spawner, Supervisor};
 use commonware_utils::{ordered::Set, NZUsize};
 use rand::SeedableRng;
@@ -146,16 +152,45 @@ fn txs() -> &'static Txs {
     })
 }
 
-/// A Byzantine proposer: builds an honest block, then adds the double spend and keeps the
-/// honest block's state root (which the bad block does not give). It verifies honestly.
+/// A twin of the Byzantine validator. Both twins run with the validator's key, each seeing a
+/// different part of the network (see [`start_twins`]), so in the validator's views they send
+/// two different proposals (equivocation). The primary twin also adds the double spend to its
+/// blocks under the honest block's state root (which the bad block does not give). Both verify
+/// honestly.
 #[derive(Clone)]
-struct Byzantine {
+struct Twin {
     inner: App,
-    inject: Vec<u8>,
-    proposed_bad: Arc<std::sync::atomic::AtomicU64>,
+    inject: Option<Vec<u8>>,
+    side: usize,
+    log: Arc<std::sync::Mutex<Proposals>>,
 }
 
-impl<E: Clock + Send + Sync + 'static> commonware_consensus::Application<E> for Byzantine {
+/// What the twins proposed: (view, side, digest) and how many bad blocks.
+#[derive(Default)]
+struct Proposals {
+    sent: Vec<(u64, usize, Digest)>,
+    bad: u64,
+}
+
+impl Proposals {
+    /// Views in which the two twins proposed different blocks.
+    fn equivocations(&self) -> usize {
+        let mut n = 0;
+        for (view, side, digest) in &self.sent {
+            if *side == 0
+                && self
+                    .sent
+                    .iter()
+                    .any(|(v, s, d)| v == view && *s == 1 && d != digest)
+            {
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+impl<E: Clock + Send + Sync + 'static> commonware_consensus::Application<E> for Twin {
     type SigningScheme = commonware_consensus::simplex::scheme::ed25519::Scheme;
     type Context = Context<Digest, PublicKey>;
     type Block = Block;
@@ -167,14 +202,26 @@ impl<E: Clock + Send + Sync + 'static> commonware_consensus::Application<E> for 
         ancestry: impl Ancestry<Block>,
         input: (),
     ) -> Option<Digested<Block>> {
+        let view = context.1.round.view().get();
         let honest = <App as commonware_consensus::Application<E>>::propose(&mut self.inner, context, ancestry, input).await?;
-        let b = honest.inner();
-        let mut txs = b.txs.clone();
-        txs.push(self.inject.clone());
-        let bad = Block::new(b.parent, b.height, b.time, b.state_root, txs);
-        self.proposed_bad.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let d = bad.digest();
-        Some(Digested::precomputed(bad, d))
+        let proposal = match &self.inject {
+            None => honest,
+            Some(tx) => {
+                let b = honest.inner();
+                let mut txs = b.txs.clone();
+                txs.push(tx.clone());
+                let bad = Block::new(b.parent, b.height, b.time, b.state_root, txs);
+                let d = bad.digest();
+                self.log.lock().unwrap().bad += 1;
+                Digested::precomputed(bad, d)
+            }
+        };
+        self.log
+            .lock()
+            .unwrap()
+            .sent
+            .push((view, self.side, proposal.inner().digest()));
+        Some(proposal)
     }
 
     async fn verify(&mut self, context: (E, Self::Context), ancestry: impl Ancestry<Block>) -> bool {
@@ -192,18 +239,14 @@ fn policy() -> BuildPolicy {
     }
 }
 
-async fn start_validator(
-    context: deterministic::Context,
-    oracle: &simulated::Oracle<PublicKey, deterministic::Context>,
-    key: &PrivateKey,
-    ledger: &Path,
-    byzantine: Option<Arc<std::sync::atomic::AtomicU64>>,
-) -> (commonware_runtime::Handle<()>, std::sync::Weak<NodeState>) {
-    let participants = Set::try_from(validator_keys().iter().map(|k| k.public_key()).collect::<Vec<_>>()).unwrap();
-    let config = chain();
-    let chain_hash = config.hash;
-    let state = Arc::new(NodeState::new(Ledger::open(ledger, config, params()).unwrap(), Limits::default()));
-    let weak = Arc::downgrade(&state);
+type Oracle = simulated::Oracle<PublicKey, deterministic::Context>;
+type Chan = (
+    simulated::Sender<PublicKey, deterministic::Context>,
+    simulated::Receiver<PublicKey>,
+);
+
+/// Registers a validator's six channels (see [`engine::channels`]).
+async fn register(oracle: &Oracle, key: &PrivateKey) -> Vec<Chan> {
     let control = oracle.control(key.public_key());
     let mut chans = Vec::new();
     for c in [
@@ -216,14 +259,40 @@ async fn start_validator(
     ] {
         chans.push(control.register(c, QUOTA).await.unwrap());
     }
-    let mut chans = chans.into_iter();
-    let mut next = || chans.next().unwrap();
-    let (votes, certificates, resolver, broadcast, backfill, gossip) = (next(), next(), next(), next(), next(), next());
+    chans
+}
+
+fn open_state(ledger: &Path) -> Arc<NodeState> {
+    Arc::new(NodeState::new(Ledger::open(ledger, chain(), params()).unwrap(), Limits::default()))
+}
+
+/// Spawns one engine (with its own storage partition) over `state`.
+fn spawn_engine<A, S, R>(
+    context: deterministic::Context,
+    oracle: &Oracle,
+    key: &PrivateKey,
+    partition: String,
+    state: Arc<NodeState>,
+    app: A,
+    chans: Vec<(S, R)>,
+) -> commonware_runtime::Handle<()>
+where
+    A: commonware_consensus::Application<
+        deterministic::Context,
+        SigningScheme = commonware_consensus::simplex::scheme::ed25519::Scheme,
+        Context = Context<Digest, PublicKey>,
+        Block = Block,
+        Input = (),
+    >,
+    S: commonware_p2p::Sender<PublicKey = PublicKey>,
+    R: commonware_p2p::Receiver<PublicKey = PublicKey>,
+{
+    let participants = Set::try_from(validator_keys().iter().map(|k| k.public_key()).collect::<Vec<_>>()).unwrap();
     let cfg = EngineConfig {
         signer: key.clone(),
         participants,
-        chain_hash,
-        partition: format!("v{}", hex::encode(&key.public_key().encode()[..4])),
+        chain_hash: chain().hash,
+        partition,
         blocker: oracle.control(key.public_key()),
         peers: oracle.manager(),
         timeouts: Timeouts {
@@ -233,23 +302,98 @@ async fn start_validator(
             fetch: Duration::from_secs(1),
         },
     };
-    let honest = engine::honest_app(&state, policy());
-    let handle = context.spawn(move |ctx| async move {
-        let result = match byzantine {
-            None => engine::start(ctx.child("engine"), state, honest, cfg, votes, certificates, resolver, broadcast, backfill, gossip).await,
-            Some(counter) => {
-                let app = Byzantine {
-                    inner: honest,
-                    inject: txs().double.clone(),
-                    proposed_bad: counter,
-                };
-                engine::start(ctx.child("engine"), state, app, cfg, votes, certificates, resolver, broadcast, backfill, gossip).await
-            }
-        };
-        result.expect("engine starts");
+    context.spawn(move |ctx| async move {
+        let mut chans = chans.into_iter();
+        let mut next = || chans.next().unwrap();
+        let (votes, certificates, resolver, broadcast, backfill, gossip) = (next(), next(), next(), next(), next(), next());
+        engine::start(ctx.child("engine"), state, app, cfg, votes, certificates, resolver, broadcast, backfill, gossip)
+            .await
+            .expect("engine starts");
         futures::future::pending::<()>().await;
-    });
-    (handle, weak)
+    })
+}
+
+/// Starts an honest validator on its ledger directory.
+async fn start_validator(
+    context: deterministic::Context,
+    oracle: &Oracle,
+    key: &PrivateKey,
+    ledger: &Path,
+) -> (commonware_runtime::Handle<()>, std::sync::Weak<NodeState>) {
+    let state = open_state(ledger);
+    let weak = Arc::downgrade(&state);
+    let chans = register(oracle, key).await;
+    let app = engine::honest_app(&state, policy());
+    let partition = format!("v{}", hex::encode(&key.public_key().encode()[..4]));
+    (spawn_engine(context, oracle, key, partition, state, app, chans), weak)
+}
+
+/// The two sides of the network the Byzantine validator's twins each see.
+type Sides = Arc<[Vec<PublicKey>; 2]>;
+
+/// Sends a twin's messages only to its side of the network.
+fn forwarder(
+    sides: Sides,
+) -> impl Fn(SplitOrigin, &Recipients<PublicKey>, &IoBuf) -> Option<Recipients<PublicKey>> + Clone + Send + Sync + 'static {
+    move |origin, recipients, _| {
+        let side = &sides[match origin {
+            SplitOrigin::Primary => 0,
+            SplitOrigin::Secondary => 1,
+        }];
+        Some(Recipients::Some(match recipients {
+            Recipients::All => side.clone(),
+            Recipients::Some(v) => v.iter().filter(|p| side.contains(p)).cloned().collect(),
+            Recipients::One(p) => side.iter().filter(|s| *s == p).cloned().collect(),
+        }))
+    }
+}
+
+/// Routes a peer's message to the twin on that peer's side.
+fn router(sides: Sides) -> impl Fn(&(PublicKey, IoBuf)) -> SplitTarget + Send + Sync + 'static {
+    move |(sender, _)| {
+        if sides[0].contains(sender) {
+            SplitTarget::Primary
+        } else if sides[1].contains(sender) {
+            SplitTarget::Secondary
+        } else {
+            SplitTarget::None
+        }
+    }
+}
+
+/// Starts the Byzantine validator as two twins with its key: the primary talks only to
+/// validator 0 and proposes blocks with the double spend; the secondary talks only to
+/// validators 1 and 2 and proposes honest blocks. Each has its own ledger and storage.
+async fn start_twins(
+    context: deterministic::Context,
+    oracle: &Oracle,
+    key: &PrivateKey,
+    ledgers: [&Path; 2],
+    log: Arc<std::sync::Mutex<Proposals>>,
+) -> Vec<commonware_runtime::Handle<()>> {
+    let keys = validator_keys();
+    let sides: Sides = Arc::new([vec![keys[0].public_key()], vec![keys[1].public_key(), keys[2].public_key()]]);
+    let mut primary = Vec::new();
+    let mut secondary = Vec::new();
+    for (sender, receiver) in register(oracle, key).await {
+        let (s0, s1) = sender.split_with(forwarder(sides.clone()));
+        let (r0, r1) = receiver.split_with(context.child("split"), router(sides.clone()));
+        primary.push((s0, r0));
+        secondary.push((s1, r1));
+    }
+    let mut handles = Vec::new();
+    for (side, chans) in [primary, secondary].into_iter().enumerate() {
+        let state = open_state(ledgers[side]);
+        let app = Twin {
+            inner: engine::honest_app(&state, policy()),
+            inject: (side == 0).then(|| txs().double.clone()),
+            side,
+            log: log.clone(),
+        };
+        let partition = format!("twin{side}");
+        handles.push(spawn_engine(context.child("twin"), oracle, key, partition, state, app, chans));
+    }
+    handles
 }
 
 /// The committed (height, state root) of every height of a validator.
@@ -276,10 +420,10 @@ async fn wait_for(context: &deterministic::Context, what: &str, mut f: impl FnMu
     panic!("timed out waiting for {what}");
 }
 
-/// One run: returns the honest validators' final (height, root) traces and how many bad
-/// blocks the Byzantine validator proposed.
-fn simulate(seed: u64) -> (Vec<Vec<(u64, [u8; 32])>>, u64) {
-    let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+/// One run: returns the honest validators' final (height, root) traces, how many bad blocks
+/// the Byzantine validator proposed and in how many views its twins equivocated.
+fn simulate(seed: u64) -> (Vec<Vec<(u64, [u8; 32])>>, u64, usize) {
+    let dirs: Vec<tempfile::TempDir> = (0..5).map(|_| tempfile::tempdir().unwrap()).collect();
     let paths: Vec<PathBuf> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
     let t = txs();
     let cfg = deterministic::Config::new()
@@ -292,7 +436,10 @@ fn simulate(seed: u64) -> (Vec<Vec<(u64, [u8; 32])>>, u64) {
             simulated::Config {
                 max_size: (zkreg_node::block::max_block_bytes() + 65_536) as u32,
                 max_peers_per_set: NZUsize!(4),
-                disconnect_on_block: true,
+                // While validator 1 is down, progress needs the Byzantine validator's votes
+                // (crash + Byzantine is two faults of four, past f = 1): a block call is
+                // recorded but does not cut it off.
+                disconnect_on_block: false,
                 tracked_peer_sets: NZUsize!(1),
             },
             keys.iter().map(|k| k.public_key()),
@@ -317,12 +464,13 @@ fn simulate(seed: u64) -> (Vec<Vec<(u64, [u8; 32])>>, u64) {
                 }
             }
         }
-        let bad = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let log = Arc::new(std::sync::Mutex::new(Proposals::default()));
         let mut nodes = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            let byz = (i == 3).then(|| bad.clone());
-            nodes.push(start_validator(context.child("validator"), &oracle, key, &paths[i], byz).await);
+        for (i, key) in keys.iter().enumerate().take(3) {
+            nodes.push(start_validator(context.child("validator"), &oracle, key, &paths[i]).await);
         }
+        let _twins = start_twins(context.child("byzantine"), &oracle, &keys[3], [&paths[3], &paths[4]], log.clone()).await;
+        let bad = || log.lock().unwrap().bad;
         let state = |i: usize, nodes: &Vec<(commonware_runtime::Handle<()>, std::sync::Weak<NodeState>)>| nodes[i].1.upgrade().expect("running");
         let s0 = state(0, &nodes);
         let now = |c: &deterministic::Context| zkreg_node::app::unix_secs(c.current());
@@ -339,15 +487,15 @@ fn simulate(seed: u64) -> (Vec<Vec<(u64, [u8; 32])>>, u64) {
         // The payment goes in while validator 1 is down; the Byzantine validator keeps adding
         // the double spend to its proposals.
         s0.submit(&t.pay, "test", now(&context)).expect("payment admitted");
-        let bad_before = bad.load(std::sync::atomic::Ordering::Relaxed);
+        let bad_before = bad();
         wait_for(&context, "the payment on validators 0 and 2", || [0, 2].iter().all(|&i| committed(&state(i, &nodes), &t.pay))).await;
-        wait_for(&context, "a Byzantine proposal", || bad.load(std::sync::atomic::Ordering::Relaxed) > bad_before).await;
+        wait_for(&context, "a Byzantine proposal", || bad() > bad_before).await;
         let target = s0.with_ledger(|l| l.status().height) + 3;
         wait_for(&context, "progress without validator 1", || s0.with_ledger(|l| l.status().height) >= target).await;
 
         // Validator 1 restarts from its own disk and catches up.
         context.sleep(Duration::from_secs(1)).await;
-        let restarted = start_validator(context.child("validator"), &oracle, &keys[1], &paths[1], None).await;
+        let restarted = start_validator(context.child("validator"), &oracle, &keys[1], &paths[1]).await;
         nodes[1] = restarted;
         let goal = s0.with_ledger(|l| l.status().height) + 3;
         wait_for(&context, "validator 1 to catch up", || {
@@ -363,7 +511,8 @@ fn simulate(seed: u64) -> (Vec<Vec<(u64, [u8; 32])>>, u64) {
             assert!(s.halted().is_none());
         }
         let traces: Vec<Vec<(u64, [u8; 32])>> = (0..3).map(|i| roots(&state(i, &nodes))).collect();
-        (traces, bad.load(std::sync::atomic::Ordering::Relaxed))
+        let log = log.lock().unwrap();
+        (traces, log.bad, log.equivocations())
     });
     drop(dirs);
     out
@@ -371,8 +520,9 @@ fn simulate(seed: u64) -> (Vec<Vec<(u64, [u8; 32])>>, u64) {
 
 #[test]
 fn four_validators_survive_a_crash_and_a_byzantine_proposer_deterministically() {
-    let (traces, bad) = simulate(42);
+    let (traces, bad, equivocations) = simulate(42);
     assert!(bad > 0, "the Byzantine validator proposed bad blocks");
+    assert!(equivocations > 0, "the Byzantine validator equivocated");
     // Honest validators agree on every height they all reached.
     let common = traces.iter().map(Vec::len).min().unwrap();
     assert!(common >= 5, "at least five blocks finalized ({common})");
@@ -380,7 +530,7 @@ fn four_validators_survive_a_crash_and_a_byzantine_proposer_deterministically() 
         assert_eq!(&t[..common], &traces[0][..common], "identical state roots at every height");
     }
     // The same seed gives the same run.
-    let (again, bad_again) = simulate(42);
+    let (again, bad_again, equivocations_again) = simulate(42);
     assert_eq!(again, traces, "same seed, same blocks and roots");
-    assert_eq!(bad_again, bad);
+    assert_eq!((bad_again, equivocations_again), (bad, equivocations));
 }

@@ -275,6 +275,32 @@ fn four_validators_on_loopback() {
     let after = status(h, u).expect("the node still answers");
     assert!(after["halted"].is_null());
 
+    // A flood of invalid transactions (garbage and a replay, at every validator) does not stop
+    // block production: a new payment submitted meanwhile still finalizes.
+    let replay = format!(r#"{{"tx":"{}"}}"#, hex::encode(std::fs::read(tx("pay.tx")).unwrap()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flood = {
+        let (urls, stop) = (urls.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut refused = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for u in &urls {
+                    for body in [r#"{"tx":"0102030405"}"#, replay.as_str()] {
+                        let (c, _) = post(u, "/v1/txs", body);
+                        assert!((400..500).contains(&c), "an invalid transaction gets a 4xx, not {c}");
+                        refused += 1;
+                    }
+                }
+            }
+            refused
+        })
+    };
+    zkreg_ok(h, &["pay", "--wallet", "bob", "--asset", "USD", "--to", &addr("alice"), "5", "--out", p(&tx("pay2.tx"))]);
+    submit(1, &tx("pay2.tx"));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let refused = flood.join().unwrap();
+    assert!(refused >= 16, "the flood ran ({refused} refused)");
+
     // A command without a node path is refused rather than run on the local ledger.
     let e = zkreg_err(h, &["--node", u, "wallet", "history", "--wallet", "alice"]);
     assert!(e.contains("does not work against a node"), "{e}");
