@@ -65,6 +65,10 @@ pub struct Keys {
     pub vks: [VerifyingKey<Bls12_381>; 4],
     /// Compressed size of the payment proving key.
     pub payment_pk_bytes: usize,
+    /// The validators the benchmark chain's genesis names (empty for the single-process
+    /// ledger benchmark; the cluster benchmark sets its network's). Part of the chain hash,
+    /// so of every workload transaction.
+    pub validators: Vec<String>,
 }
 
 impl Keys {
@@ -77,6 +81,7 @@ impl Keys {
             prover: Prover::new(pks),
             vks,
             payment_pk_bytes,
+            validators: Vec::new(),
         })
     }
 
@@ -105,6 +110,7 @@ impl Keys {
                 .collect(),
         );
         g.allow_insecure_keys = true;
+        g.validators = self.validators.clone();
         ChainConfig::new(g).map_err(|e| BenchError::Setup(e.to_string()))
     }
 }
@@ -223,8 +229,14 @@ impl PaymentBlocks {
             .find(|(c, _)| *c == TxKind::Payment)
             .map(|(_, h)| h)
             .unwrap_or_default();
+        // The single-process chain keeps its historical name; a chain with validators (the
+        // cluster benchmark's) adds its hash, which every transaction is bound to.
+        let chain = match keys.genesis() {
+            Ok(c) if !keys.validators.is_empty() => format!("-{}", &hex::encode(c.hash)[..16]),
+            _ => String::new(),
+        };
         dir.join(format!(
-            "payments-{n}x{blocks}-{}.bin",
+            "payments-{n}x{blocks}-{}{chain}.bin",
             vk.get(..16).unwrap_or("none")
         ))
     }

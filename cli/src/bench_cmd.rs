@@ -6,8 +6,8 @@ use crate::home::Home;
 use anyhow::{anyhow, bail, Result};
 use std::process::Command;
 
-/// Runs `zkreg-bench [--quick] [--json] --cache HOME/bench`, passing its output through.
-pub fn bench(home: &Home, quick: bool, json: bool) -> Result<()> {
+/// Runs `zkreg-bench [--quick] [--json] [--cluster --zkreg THIS] --cache HOME/bench`, passing its output through.
+pub fn bench(home: &Home, quick: bool, json: bool, cluster: bool) -> Result<()> {
     let exe = std::env::current_exe().map_err(|e| anyhow!("cannot locate zkreg: {e}"))?;
     let bench = exe.with_file_name(format!("zkreg-bench{}", std::env::consts::EXE_SUFFIX));
     if !bench.exists() {
@@ -21,6 +21,10 @@ pub fn bench(home: &Home, quick: bool, json: bool) -> Result<()> {
     cmd.arg("--cache").arg(home.root.join("bench"));
     if quick {
         cmd.arg("--quick");
+    }
+    if cluster {
+        // The validators are this very binary's `node run`.
+        cmd.arg("--cluster").arg("--zkreg").arg(&exe);
     }
     if json {
         cmd.arg("--json");

@@ -207,6 +207,10 @@ enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+        /// The cluster benchmark: 4 validators (`zkreg node run`) on 127.0.0.1, payments over
+        /// HTTP; finality latency at 50 payments/s, throughput and efficiency.
+        #[arg(long)]
+        cluster: bool,
     },
 }
 
@@ -540,7 +544,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Params(ParamsCmd::Verify) => params_cmd::verify(&s.home)?,
         Command::Info { json } => params_cmd::info(&s.home, json)?,
         Command::Circuits => params_cmd::circuits()?,
-        Command::Bench { quick, json } => bench_cmd::bench(&s.home, quick, json)?,
+        Command::Bench {
+            quick,
+            json,
+            cluster,
+        } => bench_cmd::bench(&s.home, quick, json, cluster)?,
         Command::Keys(k) => match k {
             KeysCmd::New { kind, name } => {
                 let kind = match kind {

@@ -8,7 +8,10 @@
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::{path::PathBuf, process::ExitCode, time::Duration};
-use zkreg_benches::report::{run, Options, Report, Stage};
+use zkreg_benches::{
+    cluster::{self, ClusterOptions, ClusterStage},
+    report::{run, Options, Report, Stage},
+};
 
 /// Measures proving, verification, ledger throughput, audit decryption, scanning and sizes, and
 /// prints each figure beside its goal.
@@ -25,7 +28,26 @@ struct Args {
     /// $HOME/.zkreg/bench].
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
+    /// Run the cluster benchmark instead: validators started with `zkreg node run` on
+    /// 127.0.0.1, payments over HTTP, finality latency and throughput.
+    #[arg(long)]
+    cluster: bool,
+    /// The `zkreg` binary for `--cluster` [default: next to this program].
+    #[arg(long, value_name = "ZKREG")]
+    zkreg: Option<PathBuf>,
+    /// Validators of the cluster.
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// Payments per second offered in the cluster's latency phase.
+    #[arg(long, default_value_t = 50.0)]
+    rate: f64,
 }
+
+/// The cluster goals: (key, goal, whether larger is better).
+const CLUSTER_GOALS: [(&str, f64, bool); 2] = [
+    ("cluster_efficiency", 0.7, true),
+    ("cluster_finality_p50_ms", 1_000.0, false),
+];
 
 /// The goals of the benchmark table: (key, goal, whether larger is better).
 const GOALS: [(&str, f64, bool); 8] = [
@@ -53,6 +75,9 @@ fn style(template: &str) -> ProgressStyle {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.cluster {
+        return cluster(&args);
+    }
     let opts = Options {
         quick: args.quick,
         cache_dir: args.cache.unwrap_or_else(default_cache),
@@ -94,30 +119,37 @@ fn main() -> ExitCode {
 
 fn print(report: &Report, json: bool) -> Result<(), String> {
     let value = serde_json::to_value(report).map_err(|e| e.to_string())?;
+    if !json {
+        println!(
+            "{} build, {} cores, CPU features [{}], {} samples per median",
+            report.profile,
+            report.cores,
+            report.target_features.join(", "),
+            report.samples
+        );
+    }
+    print_figures(&value, json, &GOALS)
+}
+
+/// Prints a report as JSON, or as a table of figures beside their goals.
+fn print_figures(value: &serde_json::Value, json: bool, goals: &[(&str, f64, bool)]) -> Result<(), String> {
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
+            serde_json::to_string_pretty(value).map_err(|e| e.to_string())?
         );
         return Ok(());
     }
     let obj = value
         .as_object()
         .ok_or("internal: the report is not an object")?;
-    println!(
-        "{} build, {} cores, CPU features [{}], {} samples per median",
-        report.profile,
-        report.cores,
-        report.target_features.join(", "),
-        report.samples
-    );
-    println!("{:<30} {:>14}  goal", "figure", "measured");
+    println!("{:<32} {:>14}  goal", "figure", "measured");
     for (key, v) in obj {
         let Some(x) = v.as_f64() else { continue };
         if matches!(key.as_str(), "cores" | "samples") {
             continue;
         }
-        let goal = GOALS
+        let goal = goals
             .iter()
             .find(|(k, _, _)| k == key)
             .map(|(_, g, larger)| {
@@ -132,7 +164,59 @@ fn print(report: &Report, json: bool) -> Result<(), String> {
         } else {
             format!("{x:.1}")
         };
-        println!("{key:<30} {shown:>14}  {}", goal.unwrap_or_default());
+        println!("{key:<32} {shown:>14}  {}", goal.unwrap_or_default());
     }
     Ok(())
+}
+
+fn cluster(args: &Args) -> ExitCode {
+    let zkreg = args.zkreg.clone().or_else(|| {
+        std::env::current_exe()
+            .ok()
+            .map(|e| e.with_file_name(format!("zkreg{}", std::env::consts::EXE_SUFFIX)))
+    });
+    let Some(zkreg) = zkreg.filter(|z| z.exists()) else {
+        eprintln!("error: the zkreg binary was not found next to zkreg-bench; pass --zkreg PATH");
+        return ExitCode::FAILURE;
+    };
+    let opts = ClusterOptions {
+        zkreg,
+        cache_dir: args.cache.clone().unwrap_or_else(default_cache),
+        validators: args.validators,
+        offered_per_s: args.rate,
+        block_txs: if args.quick { 64 } else { 256 },
+    };
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_style(style("{spinner} {msg} [{elapsed}]"));
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    let mut bar: Option<ProgressBar> = None;
+    let report = cluster::run(&opts, &mut |stage| match stage {
+        ClusterStage::Step(name) => {
+            if let Some(b) = bar.take() {
+                b.finish_and_clear();
+            }
+            spinner.set_message(name);
+        }
+        ClusterStage::WorkloadProof { done, total } => {
+            let b = bar.get_or_insert_with(|| {
+                let b = ProgressBar::new(total as u64);
+                b.set_style(style("{msg} [{elapsed}] {bar:30} {pos}/{len} ETA {eta}"));
+                b.set_message("proving the cluster workload (cached afterwards)");
+                b
+            });
+            b.set_position(done as u64);
+        }
+    });
+    spinner.finish_and_clear();
+    let printed = report.map_err(|e| e.to_string()).and_then(|r| {
+        let value = serde_json::to_value(&r).map_err(|e| e.to_string())?;
+        print_figures(&value, args.json, &CLUSTER_GOALS)
+    });
+    match printed {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
 }
