@@ -62,8 +62,12 @@ fn params() -> &'static PathBuf {
     })
 }
 
+fn keys_n(n: u64) -> Vec<PrivateKey> {
+    (0..n).map(|i| PrivateKey::from_seed(100 + i)).collect()
+}
+
 fn validator_keys() -> Vec<PrivateKey> {
-    (0..4).map(|i| PrivateKey::from_seed(100 + i)).collect()
+    keys_n(4)
 }
 
 fn issuer() -> ed25519_dalek::SigningKey {
@@ -71,6 +75,11 @@ fn issuer() -> ed25519_dalek::SigningKey {
 }
 
 fn chain() -> ChainConfig {
+    chain_n(4)
+}
+
+/// The simulated chain with `n` validators.
+fn chain_n(n: u64) -> ChainConfig {
     let manifest = Manifest::load(params()).expect("manifest");
     let mut g = Genesis::new(
         "zkreg-sim",
@@ -89,7 +98,7 @@ fn chain() -> ChainConfig {
             .collect(),
     );
     g.allow_insecure_keys = true;
-    g.validators = validator_keys()
+    g.validators = keys_n(n)
         .iter()
         .map(|k| hex::encode(k.public_key().encode()))
         .collect();
@@ -263,7 +272,11 @@ async fn register(oracle: &Oracle, key: &PrivateKey) -> Vec<Chan> {
 }
 
 fn open_state(ledger: &Path) -> Arc<NodeState> {
-    Arc::new(NodeState::new(Ledger::open(ledger, chain(), params()).unwrap(), Limits::default()))
+    open_state_on(ledger, chain())
+}
+
+fn open_state_on(ledger: &Path, chain: ChainConfig) -> Arc<NodeState> {
+    Arc::new(NodeState::new(Ledger::open(ledger, chain, params()).unwrap(), Limits::default()))
 }
 
 /// Spawns one engine (with its own storage partition) over `state`.
@@ -287,11 +300,38 @@ where
     S: commonware_p2p::Sender<PublicKey = PublicKey>,
     R: commonware_p2p::Receiver<PublicKey = PublicKey>,
 {
-    let participants = Set::try_from(validator_keys().iter().map(|k| k.public_key()).collect::<Vec<_>>()).unwrap();
+    spawn_engine_on(context, oracle, key, &validator_keys(), chain().hash, partition, state, app, chans)
+}
+
+/// [`spawn_engine`] on a network of `validators`.
+#[allow(clippy::too_many_arguments)]
+fn spawn_engine_on<A, S, R>(
+    context: deterministic::Context,
+    oracle: &Oracle,
+    key: &PrivateKey,
+    validators: &[PrivateKey],
+    chain_hash: [u8; 32],
+    partition: String,
+    state: Arc<NodeState>,
+    app: A,
+    chans: Vec<(S, R)>,
+) -> commonware_runtime::Handle<()>
+where
+    A: commonware_consensus::Application<
+        deterministic::Context,
+        SigningScheme = commonware_consensus::simplex::scheme::ed25519::Scheme,
+        Context = Context<Digest, PublicKey>,
+        Block = Block,
+        Input = (),
+    >,
+    S: commonware_p2p::Sender<PublicKey = PublicKey>,
+    R: commonware_p2p::Receiver<PublicKey = PublicKey>,
+{
+    let participants = Set::try_from(validators.iter().map(|k| k.public_key()).collect::<Vec<_>>()).unwrap();
     let cfg = EngineConfig {
         signer: key.clone(),
         participants,
-        chain_hash: chain().hash,
+        chain_hash,
         partition,
         blocker: oracle.control(key.public_key()),
         peers: oracle.manager(),
@@ -533,4 +573,167 @@ fn four_validators_survive_a_crash_and_a_byzantine_proposer_deterministically() 
     let (again, bad_again, equivocations_again) = simulate(42);
     assert_eq!(again, traces, "same seed, same blocks and roots");
     assert_eq!((bad_again, equivocations_again), (bad, equivocations));
+}
+
+/// Records when each height was proposed (virtual time), for the scaling table.
+#[derive(Clone)]
+struct Timed {
+    inner: App,
+    proposed: Arc<std::sync::Mutex<std::collections::HashMap<u64, std::time::SystemTime>>>,
+}
+
+impl commonware_consensus::Application<deterministic::Context> for Timed {
+    type SigningScheme = commonware_consensus::simplex::scheme::ed25519::Scheme;
+    type Context = Context<Digest, PublicKey>;
+    type Block = Block;
+    type Input = ();
+
+    async fn propose(
+        &mut self,
+        context: (deterministic::Context, Self::Context),
+        ancestry: impl Ancestry<Block>,
+        input: (),
+    ) -> Option<Digested<Block>> {
+        let clock = context.0.clone();
+        let block = <App as commonware_consensus::Application<deterministic::Context>>::propose(&mut self.inner, context, ancestry, input).await?;
+        self.proposed.lock().unwrap().insert(block.inner().height, clock.current());
+        Some(block)
+    }
+
+    async fn verify(&mut self, context: (deterministic::Context, Self::Context), ancestry: impl Ancestry<Block>) -> bool {
+        <App as commonware_consensus::Application<deterministic::Context>>::verify(&mut self.inner, context, ancestry).await
+    }
+}
+
+/// One row of the scaling table.
+#[derive(Debug)]
+struct Scaling {
+    validators: u64,
+    blocks: u64,
+    seconds: u64,
+    finality_p50_ms: f64,
+    finality_p99_ms: f64,
+    messages_per_block: f64,
+}
+
+/// Messages every simulated peer has sent so far (the network's `messages_sent` counters).
+fn messages_sent(context: &deterministic::Context) -> f64 {
+    context
+        .encode()
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains("messages_sent"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// `n` honest validators on 50 ms links proposing as fast as consensus allows (empty blocks:
+/// the simulator charges no time for computation, so this is the protocol's own bound), for
+/// `seconds` of simulated time after the first block.
+fn scale(n: u64, seconds: u64) -> Scaling {
+    let dirs: Vec<tempfile::TempDir> = (0..n).map(|_| tempfile::tempdir().unwrap()).collect();
+    let paths: Vec<PathBuf> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
+    let cfg = deterministic::Config::new()
+        .with_seed(7)
+        .with_timeout(Some(Duration::from_secs(3_600)));
+    deterministic::Runner::new(cfg).start(|context| async move {
+        let keys = keys_n(n);
+        let chain = chain_n(n);
+        let (network, oracle) = simulated::Network::new_with_peers(
+            context.child("network"),
+            simulated::Config {
+                max_size: (zkreg_node::block::max_block_bytes() + 65_536) as u32,
+                max_peers_per_set: NZUsize!(n as usize),
+                disconnect_on_block: true,
+                tracked_peer_sets: NZUsize!(1),
+            },
+            keys.iter().map(|k| k.public_key()),
+        )
+        .await;
+        network.start();
+        for a in &keys {
+            for b in &keys {
+                if a.public_key() != b.public_key() {
+                    let link = Link {
+                        latency: Duration::from_millis(50),
+                        jitter: Duration::from_millis(5),
+                        success_rate: commonware_utils::probability!(1.0),
+                    };
+                    oracle.add_link(a.public_key(), b.public_key(), link).await.unwrap();
+                }
+            }
+        }
+        let proposed = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+        let mut states = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let state = open_state_on(&paths[i], chain.clone());
+            let chans = register(&oracle, key).await;
+            let app = Timed {
+                inner: App::new(
+                    state.clone(),
+                    BuildPolicy {
+                        max_txs: 64,
+                        idle_wait: Duration::ZERO,
+                        poll: Duration::from_millis(5),
+                    },
+                ),
+                proposed: proposed.clone(),
+            };
+            spawn_engine_on(context.child("validator"), &oracle, key, &keys, chain.hash, format!("v{i}"), state.clone(), app, chans);
+            states.push(state);
+        }
+        let height = |s: &NodeState| s.with_ledger(|l| l.status().height);
+        wait_for(&context, "the first block", || height(&states[0]) >= 1).await;
+        let (h0, m0, t0) = (height(&states[0]), messages_sent(&context), context.current());
+        let mut seen = std::collections::HashMap::new();
+        let end = t0 + Duration::from_secs(seconds);
+        while context.current() < end {
+            let h = height(&states[0]);
+            for k in h0 + 1..=h {
+                seen.entry(k).or_insert(context.current());
+            }
+            context.sleep(Duration::from_millis(5)).await;
+        }
+        let h1 = height(&states[0]);
+        let messages = messages_sent(&context) - m0;
+        // Honest validators agree on every height they all reached.
+        let common = states.iter().map(|s| height(s)).min().unwrap();
+        let root = |s: &NodeState| s.with_ledger(|l| l.block_at(common).unwrap().map(|b| b.state_root));
+        assert!(states.iter().all(|s| root(s) == root(&states[0])), "identical roots");
+        let proposed = proposed.lock().unwrap();
+        let mut latencies: Vec<f64> = seen
+            .iter()
+            .filter_map(|(h, at)| Some(at.duration_since(*proposed.get(h)?).ok()?.as_secs_f64() * 1e3))
+            .collect();
+        latencies.sort_by(f64::total_cmp);
+        let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN);
+        let blocks = h1 - h0;
+        assert!(blocks > 0, "{n} validators finalized nothing");
+        Scaling {
+            validators: n,
+            blocks,
+            seconds,
+            finality_p50_ms: pct(0.5),
+            finality_p99_ms: pct(0.99),
+            messages_per_block: messages / blocks as f64,
+        }
+    })
+}
+
+/// The scaling table of BENCHMARKS.md: 4, 16 and 64 validators in the simulator.
+#[test]
+#[ignore = "a measurement (minutes): cargo test --release -p zkreg-node --test simulation scaling -- --ignored --nocapture"]
+fn scaling_table() {
+    println!("| validators | blocks/s | finality p50 | finality p99 | messages per block |");
+    println!("|---:|---:|---:|---:|---:|");
+    for n in [4, 16, 64] {
+        let r = scale(n, 20);
+        println!(
+            "| {} | {:.2} | {:.0} ms | {:.0} ms | {:.0} |",
+            r.validators,
+            r.blocks as f64 / r.seconds as f64,
+            r.finality_p50_ms,
+            r.finality_p99_ms,
+            r.messages_per_block
+        );
+    }
 }
