@@ -238,9 +238,9 @@ pub fn run(
         .map_err(err)?;
     let genesis_text = std::fs::read_to_string(net.path().join("genesis.json"))
         .map_err(|e| BenchError::Io(net.path().join("genesis.json"), e.to_string()))?;
-    let genesis = zkreg_ledger::Genesis::from_json(&genesis_text)?;
-    keys.validators = genesis.validators.clone();
-    if keys.genesis()?.hash != zkreg_ledger::ChainConfig::new(genesis)?.hash {
+    let chain = zkreg_ledger::ChainConfig::from_json(&genesis_text)?;
+    keys.validators = chain.genesis.validators.clone();
+    if keys.genesis()?.hash != chain.hash {
         return Err(err("the network's genesis is not the benchmark chain"));
     }
 

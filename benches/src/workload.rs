@@ -85,7 +85,8 @@ impl Keys {
         })
     }
 
-    fn vk_hashes(&self) -> impl Iterator<Item = (TxKind, String)> + '_ {
+    /// The verifying keys' hashes, as a genesis names them.
+    pub fn vk_hashes(&self) -> impl Iterator<Item = (TxKind, String)> + '_ {
         TxKind::ALL.into_iter().zip(&self.vks).map(|(c, vk)| {
             let mut bytes = Vec::new();
             let _ = vk.serialize_compressed(&mut bytes);

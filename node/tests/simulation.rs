@@ -19,7 +19,7 @@ use commonware_p2p::{
     Recipients,
 };
 use commonware_runtime::IoBuf;
-use commonware_runtime::{deterministic, Clock, Runner, Spawner, Supervisor};
+use commonware_runtime::{deterministic, Clock, Metrics, Runner, Spawner, Supervisor};
 use commonware_utils::{ordered::Set, NZUsize};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -594,7 +594,7 @@ impl commonware_consensus::Application<deterministic::Context> for Timed {
         ancestry: impl Ancestry<Block>,
         input: (),
     ) -> Option<Digested<Block>> {
-        let clock = context.0.clone();
+        let clock = context.0.child("timed");
         let block = <App as commonware_consensus::Application<deterministic::Context>>::propose(&mut self.inner, context, ancestry, input).await?;
         self.proposed.lock().unwrap().insert(block.inner().height, clock.current());
         Some(block)
