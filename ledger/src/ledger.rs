@@ -205,6 +205,108 @@ impl PreparedBlock {
     }
 }
 
+/// A transaction the ledger admitted ([`Ledger::admit`]): decoded from exactly these bytes
+/// (every point and bound checked) and its signatures and proof verified with this chain's
+/// keys. Those verdicts are stateless, so a block carrying the same bytes reuses them
+/// ([`PreparedBlock::prepare_reusing`]); every state rule is checked again in the block.
+///
+/// Only [`Ledger::admit`] makes one, so holding an `AdmittedTx` is the proof that the checks
+/// ran. A block transaction is matched by comparing its *bytes* (the id does not cover the
+/// proof, and a Groth16 proof can be re-randomised, so the same id may come with another
+/// proof).
+#[derive(Clone, Debug)]
+pub struct AdmittedTx {
+    bytes: Vec<u8>,
+    tx: Transaction,
+    id: TxId,
+    chain: [u8; 32],
+}
+
+impl AdmittedTx {
+    /// The encoded transaction.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Its id.
+    pub fn id(&self) -> TxId {
+        self.id
+    }
+
+    /// The decoded transaction.
+    pub fn tx(&self) -> &Transaction {
+        &self.tx
+    }
+}
+
+impl PreparedBlock {
+    /// [`Self::prepare`], reusing the decoding and proof verdicts of admitted transactions:
+    /// `admitted(bytes)` may return an [`AdmittedTx`] of this chain whose bytes equal the
+    /// block's; only the other transactions are decoded and verified (one batch check). The
+    /// verdicts, and so [`Ledger::verify_prepared`]'s decision, are those of [`Self::prepare`].
+    pub fn prepare_reusing<'a>(
+        keys: &VerifyingKeys,
+        txs: Vec<Vec<u8>>,
+        admitted: impl Fn(&[u8]) -> Option<&'a AdmittedTx>,
+    ) -> PreparedBlock {
+        let chain = *keys.chain();
+        let reused: Vec<Option<&AdmittedTx>> = txs
+            .iter()
+            .map(|b| admitted(b).filter(|a| a.chain == chain && a.bytes == *b))
+            .collect();
+        if reused.iter().all(Option::is_none) {
+            return Self::prepare(keys, txs);
+        }
+        let fresh_at: Vec<usize> = (0..txs.len()).filter(|i| reused[*i].is_none()).collect();
+        let fresh: Vec<Vec<u8>> = fresh_at.iter().map(|i| txs[*i].clone()).collect();
+        // Admitted transactions decode, so the first decoding failure of the block is the
+        // first of the fresh ones.
+        let outcome = keys
+            .decode_and_verify(&fresh, |_| true)
+            .map_err(|(k, e)| (fresh_at.get(k).copied().unwrap_or(k), e))
+            .map(|checked| {
+                let mut fresh = checked
+                    .txs
+                    .into_iter()
+                    .zip(checked.ids)
+                    .zip(checked.verdicts.unwrap_or_default());
+                let mut all = Vec::with_capacity(txs.len());
+                let mut ids = Vec::with_capacity(txs.len());
+                let mut verdicts = Vec::with_capacity(txs.len());
+                for r in &reused {
+                    match r {
+                        Some(a) => {
+                            all.push(a.tx.clone());
+                            ids.push(a.id);
+                            verdicts.push(Ok(()));
+                        }
+                        None => {
+                            if let Some(((tx, id), verdict)) = fresh.next() {
+                                all.push(tx);
+                                ids.push(id);
+                                verdicts.push(verdict);
+                            }
+                        }
+                    }
+                }
+                let duplicate = first_duplicate(&ids);
+                Prepared {
+                    checked: CheckedTxs {
+                        txs: all,
+                        ids,
+                        verdicts: Some(verdicts),
+                    },
+                    duplicate,
+                }
+            });
+        PreparedBlock {
+            txs,
+            chain,
+            outcome,
+        }
+    }
+}
+
 /// The ledger: a RocksDB database and the chain configuration.
 pub struct Ledger {
     db: DB,
@@ -376,6 +478,89 @@ impl Ledger {
             .first()
             .copied()
             .ok_or_else(|| LedgerError::Corrupt("a one-transaction block verified empty".into()))
+    }
+
+    /// Admission of several transactions at once (a mempool's): each is decoded alone, the
+    /// proofs of all are checked in one batch, then each is checked alone against state for
+    /// the next block at `block_time`, exactly as [`Ledger::check_tx`] would (same verdict,
+    /// same rule). One result per transaction, in order.
+    pub fn admit(&self, txs: Vec<Vec<u8>>, block_time: u64) -> Vec<Result<AdmittedTx, LedgerError>> {
+        let height = self.cache.tip.height + 1;
+        let time = block_time.max(self.cache.tip.time);
+        let chain = *self.keys.chain();
+        // Decode each alone (the full decoder: no proof is assumed yet).
+        let decoded: Vec<Result<(Transaction, TxId), LedgerError>> = txs
+            .iter()
+            .map(|b| {
+                self.keys
+                    .decode_and_verify(std::slice::from_ref(b), |_| false)
+                    .map_err(|(_, e)| Rejection {
+                        index: Some(0),
+                        tx_id: None,
+                        rule: Rule::Decode(e),
+                    }
+                    .into())
+                    .and_then(|c| {
+                        let tx = c.txs.into_iter().next();
+                        let id = c.ids.into_iter().next();
+                        tx.zip(id).ok_or_else(|| {
+                            LedgerError::Corrupt("a decoded transaction vanished".into())
+                        })
+                    })
+            })
+            .collect();
+        let ok: Vec<Transaction> = decoded
+            .iter()
+            .filter_map(|d| d.as_ref().ok().map(|(t, _)| t.clone()))
+            .collect();
+        let mut verdicts = self.keys.verify_batch(&ok).into_iter();
+        let mut out = Vec::with_capacity(txs.len());
+        for (bytes, d) in txs.into_iter().zip(decoded) {
+            let (tx, id) = match d {
+                Ok(x) => x,
+                Err(e) => {
+                    out.push(Err(e));
+                    continue;
+                }
+            };
+            let verdict = verdicts
+                .next()
+                .unwrap_or(Err(zkreg_verifier::VerifyError::ProofRejected { kind: tx.kind() }));
+            let block = PreparedBlock {
+                txs: vec![bytes.clone()],
+                chain,
+                outcome: Ok(Prepared {
+                    checked: CheckedTxs {
+                        txs: vec![tx.clone()],
+                        ids: vec![id],
+                        verdicts: Some(vec![verdict]),
+                    },
+                    duplicate: None,
+                }),
+            };
+            out.push(self.verify_prepared(height, time, block).map(|_| AdmittedTx {
+                bytes,
+                tx,
+                id,
+                chain,
+            }));
+        }
+        out
+    }
+
+    /// [`Ledger::verify_block`], reusing the stateless checks of admitted transactions (see
+    /// [`PreparedBlock::prepare_reusing`]): the same decision, less work for a block built
+    /// from a mempool.
+    pub fn verify_block_reusing<'a>(
+        &self,
+        height: u64,
+        time: u64,
+        txs: &[Vec<u8>],
+        admitted: impl Fn(&[u8]) -> Option<&'a AdmittedTx>,
+    ) -> Result<VerifiedBlock, LedgerError> {
+        self.block_rules(height, time)?;
+        let block = PreparedBlock::prepare_reusing(&self.keys, txs.to_vec(), admitted);
+        self.verify_prepared(height, time, block)
     }
 
     /// Verifies and applies a block atomically (one synced `WriteBatch`).

@@ -23,7 +23,7 @@ pub mod view;
 
 pub use error::{LedgerError, Rejection, Rule};
 pub use genesis::{ChainConfig, Genesis};
-pub use ledger::{BlockSummary, Counts, Ledger, PreparedBlock, VerifiedBlock};
+pub use ledger::{AdmittedTx, BlockSummary, Counts, Ledger, PreparedBlock, VerifiedBlock};
 pub use store::DumpEntry;
 pub use view::LedgerView;
 pub use zkreg_verifier as verifier;

@@ -27,7 +27,7 @@ use zkreg_circuits::{
 };
 use zkreg_ledger::{
     genesis::{IssuerEntry, RegulatorKeyEntry},
-    ChainConfig, Genesis, Ledger, LedgerError, Rule,
+    AdmittedTx, ChainConfig, Genesis, Ledger, LedgerError, Rule,
 };
 use zkreg_prover::{
     builder::{
@@ -227,7 +227,40 @@ fn revoke(l: &Ledger, owner: &WalletKeys, g: &Grant, pos: u64, r: &mut ChaCha20R
 
 fn next(l: &mut Ledger, time: u64, txs: &[Vec<u8>]) {
     let h = l.status().height + 1;
+    same_decision_when_admitted(l, time, txs);
     l.apply_block(h, time, txs).expect("block applies");
+}
+
+/// Admission ([`Ledger::admit`]) gives each transaction `check_tx`'s verdict, and a block
+/// verified reusing the admitted transactions ([`Ledger::verify_block_reusing`]) gets
+/// `verify_block`'s decision: the node's mempool path decides exactly as the ledger does.
+fn same_decision_when_admitted(l: &Ledger, time: u64, txs: &[Vec<u8>]) {
+    let h = l.status().height + 1;
+    let rule = |r: Result<(), &LedgerError>| match r {
+        Ok(()) => None,
+        Err(LedgerError::Rejected(rej)) => Some(rej.rule.clone()),
+        Err(e) => panic!("not a rejection: {e}"),
+    };
+    let admitted = l.admit(txs.to_vec(), time);
+    assert_eq!(admitted.len(), txs.len());
+    for (tx, a) in txs.iter().zip(&admitted) {
+        let checked = l.check_tx(tx, time);
+        assert_eq!(
+            rule(a.as_ref().map(|_| ())),
+            rule(checked.as_ref().map(|_| ())),
+            "admission decides as check_tx"
+        );
+    }
+    let admitted: Vec<AdmittedTx> = admitted.into_iter().flatten().collect();
+    let reusing = l.verify_block_reusing(h, time, txs, |b| admitted.iter().find(|a| a.bytes() == b));
+    let plain = l.verify_block(h, time, txs);
+    match (reusing, plain) {
+        (Ok(a), Ok(b)) => assert_eq!(a.summary(), b.summary()),
+        (Err(LedgerError::Rejected(a)), Err(LedgerError::Rejected(b))) => {
+            assert_eq!((a.index, a.rule), (b.index, b.rule), "the reusing block path decides as verify_block")
+        }
+        (a, b) => panic!("different decisions: reusing {:?}, plain {:?}", a.map(|v| v.summary().clone()), b.map(|v| v.summary().clone())),
+    }
 }
 
 /// Applies a block that must be rejected for `expected` and checks nothing changed, byte for
@@ -238,6 +271,7 @@ fn assert_rejected(
     txs: &[Vec<u8>],
     expected: impl Fn(&Rule) -> bool,
 ) -> Rule {
+    same_decision_when_admitted(l, time, txs);
     let before = (l.status(), l.dump().expect("dump"));
     let height = l.status().height + 1;
     let rule = match l.apply_block(height, time, txs) {

@@ -133,7 +133,11 @@ async fn submit(
     let bytes = hex::decode(req.tx.trim())
         .map_err(|e| Failure::bad(format!("the transaction is not hex: {e}")))?;
     let client = format!("http:{}", peer.ip());
-    match s.submit(&bytes, &client, now_secs()) {
+    let answer = s
+        .submit_queued(bytes, client, now_secs())
+        .await
+        .unwrap_or_else(|_| Err(SubmitError::Storage("the admission thread stopped".into())));
+    match answer {
         Ok((id, new)) => Ok(Json(SubmitResponse {
             id: hex::encode(id),
             new,

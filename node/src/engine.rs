@@ -323,16 +323,39 @@ pub fn honest_app(state: &Arc<NodeState>, policy: BuildPolicy) -> App {
     App::new(state.clone(), policy)
 }
 
+/// Most gossiped transactions admitted together.
+const GOSSIP_BATCH: usize = 64;
+
 /// Receives transactions other validators admitted and admits them here (no re-gossip).
 async fn run_gossip_in<E: Clock, R: Receiver<PublicKey = PublicKey>>(
     clock: E,
     state: Arc<NodeState>,
     mut rx: R,
 ) {
-    while let Ok((peer, bytes)) = rx.recv().await {
+    while let Ok(first) = rx.recv().await {
+        // Everything already waiting is admitted together (one batch check of the proofs).
+        let mut batch = vec![first];
+        while batch.len() < GOSSIP_BATCH {
+            match futures::FutureExt::now_or_never(rx.recv()) {
+                Some(Ok(m)) => batch.push(m),
+                _ => break,
+            }
+        }
         let now = crate::app::unix_secs(clock.current());
-        if let Err(e) = state.submit_local(bytes.as_ref(), &format!("peer:{peer}"), now) {
-            warn!(%peer, %e, "gossiped transaction not admitted");
+        let mut by_peer: Vec<(PublicKey, Vec<Vec<u8>>)> = Vec::new();
+        for (peer, bytes) in batch {
+            let bytes = bytes.as_ref().to_vec();
+            match by_peer.iter_mut().find(|(p, _)| *p == peer) {
+                Some((_, txs)) => txs.push(bytes),
+                None => by_peer.push((peer, vec![bytes])),
+            }
+        }
+        for (peer, txs) in by_peer {
+            for r in state.admit_batch(txs, &format!("peer:{peer}"), now) {
+                if let Err(e) = r {
+                    warn!(%peer, %e, "gossiped transaction not admitted");
+                }
+            }
         }
     }
 }

@@ -1,4 +1,6 @@
-//! The mempool: transactions that passed admission (`Ledger::check_tx`) and wait for a block.
+//! The mempool: transactions that passed admission (`Ledger::admit`, the verdict of
+//! `Ledger::check_tx`) and wait for a block. Each entry keeps its [`AdmittedTx`], so a block
+//! carrying the same bytes is verified without decoding or checking their proofs again.
 //!
 //! Bounded three ways — total bytes, total count, and count per client (an HTTP peer address or
 //! a gossiping validator) — so one client cannot fill it. Entries leave when a block commits
@@ -7,7 +9,9 @@
 //! admitted at height `h` was checked against roots no older than `h − K`, so after `h + K`
 //! blocks its anchor is outside the window and it is dropped without re-verification.
 
+use commonware_cryptography::{Hasher, Sha256};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use zkreg_ledger::AdmittedTx;
 use zkreg_verifier::TxId;
 
 /// Mempool bounds.
@@ -47,6 +51,17 @@ struct Entry {
     bytes: Vec<u8>,
     client: String,
     admitted_at: u64,
+    /// The ledger's stateless verdicts, reused when a block carries these bytes.
+    admitted: Option<AdmittedTx>,
+}
+
+/// SHA-256 of a transaction's bytes: finds an entry by content (the id does not cover the
+/// proof).
+fn content_key(bytes: &[u8]) -> [u8; 32] {
+    let d = <Sha256 as Hasher>::hash(&[bytes]);
+    let mut k = [0u8; 32];
+    k.copy_from_slice(d.as_ref());
+    k
 }
 
 /// Most refusal reasons remembered for the status endpoint.
@@ -59,6 +74,7 @@ pub struct Mempool {
     next: u64,
     entries: BTreeMap<u64, Entry>,
     by_id: HashMap<TxId, u64>,
+    by_content: HashMap<[u8; 32], u64>,
     per_client: HashMap<String, usize>,
     bytes: usize,
     refused: HashMap<TxId, String>,
@@ -74,13 +90,36 @@ impl Mempool {
         }
     }
 
-    /// Adds an admitted transaction; `Ok(false)` if it was already waiting.
+    /// Adds a transaction the ledger admitted, keeping its verdicts for the block that
+    /// carries it; `Ok(false)` if it was already waiting.
+    pub fn insert_admitted(
+        &mut self,
+        tx: AdmittedTx,
+        client: &str,
+        height: u64,
+    ) -> Result<bool, MempoolError> {
+        let (id, bytes) = (tx.id(), tx.bytes().to_vec());
+        self.insert_entry(id, bytes, client, height, Some(tx))
+    }
+
+    /// Adds a transaction by id and bytes only; `Ok(false)` if it was already waiting.
     pub fn insert(
         &mut self,
         id: TxId,
         bytes: Vec<u8>,
         client: &str,
         height: u64,
+    ) -> Result<bool, MempoolError> {
+        self.insert_entry(id, bytes, client, height, None)
+    }
+
+    fn insert_entry(
+        &mut self,
+        id: TxId,
+        bytes: Vec<u8>,
+        client: &str,
+        height: u64,
+        admitted: Option<AdmittedTx>,
     ) -> Result<bool, MempoolError> {
         if self.by_id.contains_key(&id) {
             return Ok(false);
@@ -100,6 +139,7 @@ impl Mempool {
         let seq = self.next;
         self.next += 1;
         self.by_id.insert(id, seq);
+        self.by_content.insert(content_key(&bytes), seq);
         self.entries.insert(
             seq,
             Entry {
@@ -107,9 +147,20 @@ impl Mempool {
                 bytes,
                 client: client.to_string(),
                 admitted_at: height,
+                admitted,
             },
         );
         Ok(true)
+    }
+
+    /// The admitted transaction waiting with exactly these bytes, if any.
+    pub fn admitted(&self, bytes: &[u8]) -> Option<&AdmittedTx> {
+        let seq = self.by_content.get(&content_key(bytes))?;
+        self.entries
+            .get(seq)?
+            .admitted
+            .as_ref()
+            .filter(|a| a.bytes() == bytes)
     }
 
     /// Whether `id` is waiting.
@@ -156,6 +207,7 @@ impl Mempool {
             return;
         };
         if let Some(e) = self.entries.remove(&seq) {
+            self.by_content.remove(&content_key(&e.bytes));
             self.bytes -= e.bytes.len();
             if let Some(n) = self.per_client.get_mut(&e.client) {
                 *n -= 1;

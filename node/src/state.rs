@@ -7,7 +7,10 @@ use crate::{
     mempool::{Limits, Mempool, MempoolError},
 };
 use commonware_utils::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
 use commonware_cryptography::{sha256::Digest, Digestible};
 use zkreg_ledger::{BlockSummary, Ledger, LedgerError, Rule, VerifiedBlock};
 use zkreg_verifier::{TxId, MAX_TX_BYTES};
@@ -86,7 +89,19 @@ pub struct NodeState {
     finalized_tip: AtomicU64,
     gossip: Mutex<Option<Box<dyn crate::engine::Gossip>>>,
     verified: Mutex<Vec<(Digest, VerifiedBlock)>>,
+    admission: Mutex<Option<std::sync::mpsc::Sender<AdmissionRequest>>>,
 }
+
+/// A submission waiting for the admission thread.
+struct AdmissionRequest {
+    tx: Vec<u8>,
+    client: String,
+    now: u64,
+    reply: futures::channel::oneshot::Sender<Result<(TxId, bool), SubmitError>>,
+}
+
+/// Most submissions admitted together (one batch check of their proofs).
+const ADMISSION_BATCH: usize = 64;
 
 /// How many blocks verified against the current tip are kept for their commit (proposals of
 /// one height from several views).
@@ -105,6 +120,7 @@ impl NodeState {
             finalized_tip: AtomicU64::new(0),
             gossip: Mutex::new(None),
             verified: Mutex::new(Vec::new()),
+            admission: Mutex::new(None),
         }
     }
 
@@ -144,41 +160,95 @@ impl NodeState {
     pub fn submit(&self, tx: &[u8], client: &str, now: u64) -> Result<(TxId, bool), SubmitError> {
         let (id, new) = self.submit_local(tx, client, now)?;
         if new {
-            if let Some(g) = self.gossip.lock().as_ref() {
-                g.send(tx);
-            }
+            self.gossip(tx);
         }
         Ok((id, new))
     }
 
-    /// Admission: checks `tx` against the ledger for the next block at time `now` (the node's
-    /// clock: admission is not consensus, every proposal re-verifies) and queues it.
-    /// Returns its id and whether it was new to this mempool.
+    /// [`Self::submit`] through the admission thread, which admits whatever submissions are
+    /// waiting together (one batch check of their proofs, [`Self::admit_batch`]): under load
+    /// a proof costs a share of a batch instead of a single verification. Same verdicts.
+    pub fn submit_queued(
+        self: &Arc<Self>,
+        tx: Vec<u8>,
+        client: String,
+        now: u64,
+    ) -> futures::channel::oneshot::Receiver<Result<(TxId, bool), SubmitError>> {
+        let (reply, answer) = futures::channel::oneshot::channel();
+        let mut queue = self.admission.lock();
+        let sender = queue.get_or_insert_with(|| spawn_admission(Arc::downgrade(self)));
+        if let Err(std::sync::mpsc::SendError(req)) = sender.send(AdmissionRequest {
+            tx,
+            client,
+            now,
+            reply,
+        }) {
+            *queue = None;
+            let _ = req
+                .reply
+                .send(Err(SubmitError::Storage("the admission thread stopped".into())));
+        }
+        answer
+    }
+
+    fn gossip(&self, tx: &[u8]) {
+        if let Some(g) = self.gossip.lock().as_ref() {
+            g.send(tx);
+        }
+    }
+
+    /// Admission of one transaction (see [`Self::admit_batch`]).
     pub fn submit_local(
         &self,
         tx: &[u8],
         client: &str,
         now: u64,
     ) -> Result<(TxId, bool), SubmitError> {
+        self.admit_batch(vec![tx.to_vec()], client, now)
+            .pop()
+            .unwrap_or_else(|| Err(SubmitError::Storage("admission returned nothing".into())))
+    }
+
+    /// Admission: checks `txs` against the ledger for the next block at time `now` (the
+    /// node's clock: admission is not consensus, every proposal re-verifies) with one batch
+    /// check of their proofs ([`Ledger::admit`]), and queues those that pass. Returns, per
+    /// transaction, its id and whether it was new to this mempool.
+    pub fn admit_batch(
+        &self,
+        txs: Vec<Vec<u8>>,
+        client: &str,
+        now: u64,
+    ) -> Vec<Result<(TxId, bool), SubmitError>> {
         if let Some(why) = self.halted() {
-            return Err(SubmitError::Halted(why));
+            return txs.iter().map(|_| Err(SubmitError::Halted(why.clone()))).collect();
         }
-        if tx.len() > MAX_TX_BYTES {
-            return Err(SubmitError::TooLarge(tx.len()));
-        }
-        let (id, height) = {
+        let sizes: Vec<usize> = txs.iter().map(Vec::len).collect();
+        let (checked, height) = {
             let ledger = self.ledger.lock();
             let status = ledger.status();
-            let id = ledger
-                .check_tx(tx, now.max(status.time))
-                .map_err(|e| match e {
-                    LedgerError::Rejected(r) => SubmitError::Rejected(r.rule),
-                    other => SubmitError::Storage(other.to_string()),
-                })?;
-            (id, status.height)
+            let fit: Vec<Vec<u8>> = txs.into_iter().filter(|t| t.len() <= MAX_TX_BYTES).collect();
+            (ledger.admit(fit, now.max(status.time)), status.height)
         };
-        let new = self.mempool.lock().insert(id, tx.to_vec(), client, height)?;
-        Ok((id, new))
+        let mut checked = checked.into_iter();
+        let mut pool = self.mempool.lock();
+        sizes
+            .into_iter()
+            .map(|size| {
+                if size > MAX_TX_BYTES {
+                    return Err(SubmitError::TooLarge(size));
+                }
+                let admitted = checked
+                    .next()
+                    .ok_or_else(|| SubmitError::Storage("admission lost a transaction".into()))?
+                    .map_err(|e| match e {
+                        LedgerError::Rejected(r) => SubmitError::Rejected(r.rule),
+                        other => SubmitError::Storage(other.to_string()),
+                    })?;
+                let id = admitted.id();
+                let new = pool.insert_admitted(admitted, client, height)?;
+                Ok((id, new))
+            })
+            .collect()
     }
 
     /// Where `parent` (height, claimed post-state root) stands against the committed ledger.
@@ -221,7 +291,11 @@ impl NodeState {
             .candidates(max_txs, MAX_BLOCK_TX_BYTES);
         loop {
             let txs: Vec<Vec<u8>> = picked.iter().map(|(_, b)| b.clone()).collect();
-            match ledger.verify_block(height, time, &txs) {
+            let verdict = {
+                let pool = self.mempool.lock();
+                ledger.verify_block_reusing(height, time, &txs, |b| pool.admitted(b))
+            };
+            match verdict {
                 Ok(v) => {
                     let block = Block::new(parent, height, time, v.summary().state_root, txs);
                     self.remember(block.digest(), v);
@@ -244,9 +318,11 @@ impl NodeState {
     /// commit, so a finalized block's proofs are checked once per validator.
     pub fn verify(&self, block: &Block) -> Result<(), String> {
         let ledger = self.ledger.lock();
-        let v = ledger
-            .verify_block(block.height, block.time, &block.txs)
-            .map_err(|e| e.to_string())?;
+        let v = {
+            let pool = self.mempool.lock();
+            ledger.verify_block_reusing(block.height, block.time, &block.txs, |b| pool.admitted(b))
+        }
+        .map_err(|e| e.to_string())?;
         if v.summary().state_root != block.state_root {
             return Err("the claimed state root is not the one the block gives".into());
         }
@@ -296,9 +372,13 @@ impl NodeState {
         };
         let v = match cached {
             Some(v) if v.summary().height == block.height => v,
-            _ => ledger
-                .verify_block(block.height, block.time, &block.txs)
-                .map_err(invalid)?,
+            _ => {
+                let pool = self.mempool.lock();
+                ledger.verify_block_reusing(block.height, block.time, &block.txs, |b| {
+                    pool.admitted(b)
+                })
+            }
+            .map_err(invalid)?,
         };
         if v.summary().state_root != block.state_root {
             return Err(CommitError::RootMismatch {
@@ -324,4 +404,45 @@ impl NodeState {
             *h = Some(why);
         }
     }
+}
+
+/// The admission thread: takes every waiting submission (up to [`ADMISSION_BATCH`]), admits
+/// each client's in one [`NodeState::admit_batch`], answers, and gossips the new ones. Stops
+/// when the state is dropped.
+fn spawn_admission(state: std::sync::Weak<NodeState>) -> std::sync::mpsc::Sender<AdmissionRequest> {
+    let (sender, queue) = std::sync::mpsc::channel::<AdmissionRequest>();
+    std::thread::spawn(move || {
+        while let Ok(first) = queue.recv() {
+            let mut batch = vec![first];
+            while batch.len() < ADMISSION_BATCH {
+                match queue.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            let Some(state) = state.upgrade() else {
+                return;
+            };
+            // Per client, in arrival order (the per-client limit is counted per client).
+            let mut groups: Vec<(String, Vec<AdmissionRequest>)> = Vec::new();
+            for r in batch {
+                match groups.iter_mut().find(|(c, _)| *c == r.client) {
+                    Some((_, g)) => g.push(r),
+                    None => groups.push((r.client.clone(), vec![r])),
+                }
+            }
+            for (client, reqs) in groups {
+                let now = reqs.iter().map(|r| r.now).max().unwrap_or(0);
+                let txs = reqs.iter().map(|r| r.tx.clone()).collect();
+                let results = state.admit_batch(txs, &client, now);
+                for (req, result) in reqs.into_iter().zip(results) {
+                    if let Ok((_, true)) = result {
+                        state.gossip(&req.tx);
+                    }
+                    let _ = req.reply.send(result);
+                }
+            }
+        }
+    });
+    sender
 }
