@@ -181,7 +181,10 @@ impl Tracker {
             }
             if Instant::now() > deadline {
                 let missing = got.iter().filter(|g| g.is_none()).count();
-                return Err(err(format!("{missing} of {} payments not finalized in {limit:?}", ids.len())));
+                return Err(err(format!(
+                    "{missing} of {} payments not finalized in {limit:?}",
+                    ids.len()
+                )));
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -227,10 +230,15 @@ fn params_dir(cache: &Path, keys: &Keys) -> Result<PathBuf, BenchError> {
         .into_iter()
         .map(|(c, h)| (c.name().to_string(), h))
         .collect();
-    let in_memory: Vec<(String, String)> =
-        keys.vk_hashes().map(|(c, h)| (c.name().to_string(), h)).collect();
+    let in_memory: Vec<(String, String)> = keys
+        .vk_hashes()
+        .map(|(c, h)| (c.name().to_string(), h))
+        .collect();
     if on_disk != in_memory {
-        return Err(err(format!("{}: parameters differ from the dev keys; delete it", dir.display())));
+        return Err(err(format!(
+            "{}: parameters differ from the dev keys; delete it",
+            dir.display()
+        )));
     }
     Ok(dir)
 }
@@ -246,11 +254,19 @@ pub fn run(
     let params = params_dir(&opts.cache_dir, &keys)?;
 
     // The network: the benchmark chain with this network's (seeded, so cacheable) validators.
-    let net = tempfile::tempdir().map_err(|e| BenchError::Io(std::env::temp_dir(), e.to_string()))?;
+    let net =
+        tempfile::tempdir().map_err(|e| BenchError::Io(std::env::temp_dir(), e.to_string()))?;
     let port = free_base_port(opts.validators)?;
     let base = keys.genesis()?.genesis;
-    let configs = network::init(net.path(), &base, &params, opts.validators, port, Some(DEV_SEED))
-        .map_err(err)?;
+    let configs = network::init(
+        net.path(),
+        &base,
+        &params,
+        opts.validators,
+        port,
+        Some(DEV_SEED),
+    )
+    .map_err(err)?;
     let genesis_text = std::fs::read_to_string(net.path().join("genesis.json"))
         .map_err(|e| BenchError::Io(net.path().join("genesis.json"), e.to_string()))?;
     let chain = zkreg_ledger::ChainConfig::from_json(&genesis_text)?;
@@ -260,11 +276,15 @@ pub fn run(
     }
 
     step(progress, "the workload (cached after the first run)");
-    let blocks = PaymentBlocks::load_or_build(&opts.cache_dir, &keys, opts.block_txs, 2, &mut |e| {
-        if let zkreg_prover::prove::ProveEvent::Finished { index, total, .. } = e {
-            progress(ClusterStage::WorkloadProof { done: index + 1, total });
-        }
-    })?;
+    let blocks =
+        PaymentBlocks::load_or_build(&opts.cache_dir, &keys, opts.block_txs, 2, &mut |e| {
+            if let zkreg_prover::prove::ProveEvent::Finished { index, total, .. } = e {
+                progress(ClusterStage::WorkloadProof {
+                    done: index + 1,
+                    total,
+                });
+            }
+        })?;
 
     step(progress, "the single-process rate on the same blocks");
     let bench = LedgerBench::new(&keys, &blocks)?;
@@ -286,7 +306,9 @@ pub fn run(
         let dir = net.path().join(format!("node-{i}"));
         let log = std::fs::File::create(dir.join("log.txt"))
             .map_err(|e| BenchError::Io(dir.clone(), e.to_string()))?;
-        let log2 = log.try_clone().map_err(|e| BenchError::Io(dir.clone(), e.to_string()))?;
+        let log2 = log
+            .try_clone()
+            .map_err(|e| BenchError::Io(dir.clone(), e.to_string()))?;
         let child = Command::new(&opts.zkreg)
             .args(["node", "run", "--config"])
             .arg(dir.join("config.json"))
@@ -297,10 +319,14 @@ pub fn run(
             .map_err(|e| BenchError::Io(opts.zkreg.clone(), e.to_string()))?;
         children.0.push(child);
     }
-    let urls: Vec<String> = configs.iter().map(|c| format!("http://{}", c.api)).collect();
+    let urls: Vec<String> = configs
+        .iter()
+        .map(|c| format!("http://{}", c.api))
+        .collect();
     let deadline = Instant::now() + Duration::from_secs(120);
     let clients: Vec<NodeClient> = loop {
-        let attempt: Result<Vec<NodeClient>, _> = urls.iter().map(|u| NodeClient::connect(u)).collect();
+        let attempt: Result<Vec<NodeClient>, _> =
+            urls.iter().map(|u| NodeClient::connect(u)).collect();
         if let Ok(c) = attempt {
             if c.iter().all(|c| c.status().is_ok_and(|s| s.height >= 1)) {
                 break c;
@@ -316,16 +342,41 @@ pub fn run(
     step(progress, "funding");
     let start_height = clients[0].status().map_err(err)?.height;
     let tracker = Tracker::start(urls[0].clone(), start_height);
-    let mut funding_ids = Vec::new();
-    for tx in &blocks.funding {
-        submit_everywhere(&clients, tx)?;
-        funding_ids.push(id_of(tx)?);
-    }
+    // Every deposit's anchor is the empty tree, which leaves the window 64 blocks after the
+    // first deposit lands: each validator gets all of them at once, in order, in parallel.
+    let funding_ids: Vec<String> = blocks
+        .funding
+        .iter()
+        .map(|tx| id_of(tx))
+        .collect::<Result<_, _>>()?;
+    std::thread::scope(|scope| -> Result<(), BenchError> {
+        let handles: Vec<_> = clients
+            .iter()
+            .map(|client| {
+                let funding = &blocks.funding;
+                scope.spawn(move || -> Result<(), BenchError> {
+                    // A deposit may already be pending or final here through gossip; whether
+                    // all landed is checked below.
+                    for tx in funding {
+                        let _ = client.submit(tx);
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().map_err(|_| err("a submitter thread failed"))??;
+        }
+        Ok(())
+    })?;
     tracker.wait_all(&funding_ids, Duration::from_secs(300))?;
 
     // Phase 1: latency at the offered rate.
     step(progress, "latency phase");
-    let first = blocks.payments.first().ok_or_else(|| err("no payment block"))?;
+    let first = blocks
+        .payments
+        .first()
+        .ok_or_else(|| err("no payment block"))?;
     let gap = Duration::from_secs_f64(1.0 / opts.offered_per_s.max(0.001));
     let began = Instant::now();
     let mut submitted = Vec::new();
@@ -349,14 +400,25 @@ pub fn run(
 
     // Phase 2: throughput, the second block's payments at once over every validator.
     step(progress, "throughput phase");
-    let second = blocks.payments.get(1).ok_or_else(|| err("no second payment block"))?;
-    let ids: Vec<String> = second.iter().map(|tx| id_of(tx)).collect::<Result<_, _>>()?;
+    let second = blocks
+        .payments
+        .get(1)
+        .ok_or_else(|| err("no second payment block"))?;
+    let ids: Vec<String> = second
+        .iter()
+        .map(|tx| id_of(tx))
+        .collect::<Result<_, _>>()?;
     // Every validator must have the first block's notes before it admits payments of them.
     let target = clients[0].status().map_err(err)?.height;
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !clients.iter().all(|c| c.status().is_ok_and(|s| s.height >= target)) {
+    while !clients
+        .iter()
+        .all(|c| c.status().is_ok_and(|s| s.height >= target))
+    {
         if Instant::now() > deadline {
-            return Err(err("validators did not converge before the throughput phase"));
+            return Err(err(
+                "validators did not converge before the throughput phase",
+            ));
         }
         std::thread::sleep(Duration::from_millis(10));
     }

@@ -691,7 +691,9 @@ fn run(cli: Cli) -> Result<()> {
             pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs);
         }
         Command::Wallet(w) => match w {
-            WalletCmd::Sync(a) => pay::cmd_balance(&mut s, node.as_deref(), &a.wallet, a.json, true)?,
+            WalletCmd::Sync(a) => {
+                pay::cmd_balance(&mut s, node.as_deref(), &a.wallet, a.json, true)?
+            }
             WalletCmd::Balance(a) => {
                 pay::cmd_balance(&mut s, node.as_deref(), &a.wallet, a.json, false)?
             }

@@ -68,12 +68,18 @@ pub fn cmd_status(url: &str, as_json: bool) -> Result<()> {
         return Ok(());
     }
     println!("chain       {} (genesis {})", s.chain_id, s.chain_hash);
-    println!("height      {} (time {}; finalized {})", s.height, s.time, s.finalized_height);
+    println!(
+        "height      {} (time {}; finalized {})",
+        s.height, s.time, s.finalized_height
+    );
     println!("state root  {}", s.state_root);
     println!("notes       {}", s.notes);
     println!("grants      {} leaves", s.grant_leaves);
     println!("txs         {}", s.txs);
-    println!("mempool     {} txs, {} bytes", s.mempool_txs, s.mempool_bytes);
+    println!(
+        "mempool     {} txs, {} bytes",
+        s.mempool_txs, s.mempool_bytes
+    );
     if let Some(h) = s.halted {
         println!("HALTED      {h}");
     }
@@ -111,10 +117,7 @@ pub fn cmd_submit(url: &str, files: &[std::path::PathBuf], wait: bool) -> Result
                     println!("  {name}: in block {}", s.height.unwrap_or_default());
                     break;
                 }
-                TxState::Refused => bail!(
-                    "{name}: refused: {}",
-                    s.reason.unwrap_or_default()
-                ),
+                TxState::Refused => bail!("{name}: refused: {}", s.reason.unwrap_or_default()),
                 TxState::Unknown => bail!("{name}: the node no longer knows it"),
                 TxState::Pending => {}
             }

@@ -34,10 +34,15 @@ pub fn scan(ledger: &Ledger, keys: WalletKeys, show: bool) -> Result<Wallet> {
 
 /// Scans a node's compact blocks for `keys`' notes: the same outputs and nullifiers as a local
 /// ledger holds, in the same order. Returns the wallet and the node's height.
-pub fn scan_node(client: &zkreg_node::client::NodeClient, keys: WalletKeys, show: bool) -> Result<(Wallet, u64)> {
+pub fn scan_node(
+    client: &zkreg_node::client::NodeClient,
+    keys: WalletKeys,
+    show: bool,
+) -> Result<(Wallet, u64)> {
     let (tip, blocks) = client.compact_all().map_err(|e| anyhow!("{e}"))?;
     let bad = |what: &str, v: &str| anyhow!("the node sent a malformed {what}: {v:?}");
-    let fr = |v: &str, what: &str| zkreg_verifier::fieldhex::fr_from_hex(v).ok_or_else(|| bad(what, v));
+    let fr =
+        |v: &str, what: &str| zkreg_verifier::fieldhex::fr_from_hex(v).ok_or_else(|| bad(what, v));
     let mut outputs = Vec::new();
     let mut nullifiers = Vec::new();
     for b in blocks {

@@ -484,7 +484,11 @@ impl Ledger {
     /// proofs of all are checked in one batch, then each is checked alone against state for
     /// the next block at `block_time`, exactly as [`Ledger::check_tx`] would (same verdict,
     /// same rule). One result per transaction, in order.
-    pub fn admit(&self, txs: Vec<Vec<u8>>, block_time: u64) -> Vec<Result<AdmittedTx, LedgerError>> {
+    pub fn admit(
+        &self,
+        txs: Vec<Vec<u8>>,
+        block_time: u64,
+    ) -> Vec<Result<AdmittedTx, LedgerError>> {
         let height = self.cache.tip.height + 1;
         let time = block_time.max(self.cache.tip.time);
         let chain = *self.keys.chain();
@@ -494,12 +498,14 @@ impl Ledger {
             .map(|b| {
                 self.keys
                     .decode_and_verify(std::slice::from_ref(b), |_| false)
-                    .map_err(|(_, e)| Rejection {
-                        index: Some(0),
-                        tx_id: None,
-                        rule: Rule::Decode(e),
-                    }
-                    .into())
+                    .map_err(|(_, e)| {
+                        Rejection {
+                            index: Some(0),
+                            tx_id: None,
+                            rule: Rule::Decode(e),
+                        }
+                        .into()
+                    })
                     .and_then(|c| {
                         let tx = c.txs.into_iter().next();
                         let id = c.ids.into_iter().next();
@@ -523,9 +529,12 @@ impl Ledger {
                     continue;
                 }
             };
-            let verdict = verdicts
-                .next()
-                .unwrap_or(Err(zkreg_verifier::VerifyError::ProofRejected { kind: tx.kind() }));
+            let verdict =
+                verdicts
+                    .next()
+                    .unwrap_or(Err(zkreg_verifier::VerifyError::ProofRejected {
+                        kind: tx.kind(),
+                    }));
             let block = PreparedBlock {
                 txs: vec![bytes.clone()],
                 chain,
@@ -538,12 +547,15 @@ impl Ledger {
                     duplicate: None,
                 }),
             };
-            out.push(self.verify_prepared(height, time, block).map(|_| AdmittedTx {
-                bytes,
-                tx,
-                id,
-                chain,
-            }));
+            out.push(
+                self.verify_prepared(height, time, block)
+                    .map(|_| AdmittedTx {
+                        bytes,
+                        tx,
+                        id,
+                        chain,
+                    }),
+            );
         }
         out
     }

@@ -125,23 +125,22 @@ pub fn audit_record(k: &[u8], v: &[u8]) -> Result<AuditRecord, LedgerError> {
     let h = read_be(k)?;
     let row = AuditRow::decode(v)?;
     let body = row.payload;
-    let payload = match TxKind::try_from(row.kind)
-        .map_err(|_| LedgerError::Corrupt("audit kind".into()))?
-    {
-        TxKind::Payment => AuditPayload::Payment(read_audit_ct(body)?),
-        TxKind::Grant => {
-            let n = 32 * 7;
-            AuditPayload::Grant(
-                read_audit_ct(body.get(..n).unwrap_or(&[]))?,
-                read_be(body.get(n..).unwrap_or(&[]))?,
-            )
-        }
-        TxKind::Access => AuditPayload::Access(read_audit_ct(body)?),
-        TxKind::Revoke => AuditPayload::Revoke {
-            pos: read_be(body)?,
-            gcm: read_fr(body.get(8..).unwrap_or(&[]))?,
-        },
-    };
+    let payload =
+        match TxKind::try_from(row.kind).map_err(|_| LedgerError::Corrupt("audit kind".into()))? {
+            TxKind::Payment => AuditPayload::Payment(read_audit_ct(body)?),
+            TxKind::Grant => {
+                let n = 32 * 7;
+                AuditPayload::Grant(
+                    read_audit_ct(body.get(..n).unwrap_or(&[]))?,
+                    read_be(body.get(n..).unwrap_or(&[]))?,
+                )
+            }
+            TxKind::Access => AuditPayload::Access(read_audit_ct(body)?),
+            TxKind::Revoke => AuditPayload::Revoke {
+                pos: read_be(body)?,
+                gcm: read_fr(body.get(8..).unwrap_or(&[]))?,
+            },
+        };
     Ok(AuditRecord {
         height: h,
         index: u32be(k.get(8..).unwrap_or(&[]))?,

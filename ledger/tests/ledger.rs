@@ -252,14 +252,23 @@ fn same_decision_when_admitted(l: &Ledger, time: u64, txs: &[Vec<u8>]) {
         );
     }
     let admitted: Vec<AdmittedTx> = admitted.into_iter().flatten().collect();
-    let reusing = l.verify_block_reusing(h, time, txs, |b| admitted.iter().find(|a| a.bytes() == b));
+    let reusing =
+        l.verify_block_reusing(h, time, txs, |b| admitted.iter().find(|a| a.bytes() == b));
     let plain = l.verify_block(h, time, txs);
     match (reusing, plain) {
         (Ok(a), Ok(b)) => assert_eq!(a.summary(), b.summary()),
         (Err(LedgerError::Rejected(a)), Err(LedgerError::Rejected(b))) => {
-            assert_eq!((a.index, a.rule), (b.index, b.rule), "the reusing block path decides as verify_block")
+            assert_eq!(
+                (a.index, a.rule),
+                (b.index, b.rule),
+                "the reusing block path decides as verify_block"
+            )
         }
-        (a, b) => panic!("different decisions: reusing {:?}, plain {:?}", a.map(|v| v.summary().clone()), b.map(|v| v.summary().clone())),
+        (a, b) => panic!(
+            "different decisions: reusing {:?}, plain {:?}",
+            a.map(|v| v.summary().clone()),
+            b.map(|v| v.summary().clone())
+        ),
     }
 }
 

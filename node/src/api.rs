@@ -149,8 +149,12 @@ async fn submit(
                 rule: Some(rule_name(&rule)),
             },
         )),
-        Err(e @ SubmitError::TooLarge(_)) => Err(Failure::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())),
-        Err(e @ SubmitError::Mempool(_)) => Err(Failure::new(StatusCode::TOO_MANY_REQUESTS, e.to_string())),
+        Err(e @ SubmitError::TooLarge(_)) => {
+            Err(Failure::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()))
+        }
+        Err(e @ SubmitError::Mempool(_)) => {
+            Err(Failure::new(StatusCode::TOO_MANY_REQUESTS, e.to_string()))
+        }
         Err(e) => Err(Failure::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
     }
 }
@@ -161,7 +165,10 @@ fn one_line(s: &str) -> String {
 
 #[utoipa::path(get, path = "/v1/txs/{id}", params(("id" = String, Path, description = "tx id (hex)")),
     responses((status = 200, body = TxStatusResponse), (status = 400, body = ApiError)))]
-async fn tx_status(State(s): State<Arc<NodeState>>, Path(id): Path<String>) -> Answer<TxStatusResponse> {
+async fn tx_status(
+    State(s): State<Arc<NodeState>>,
+    Path(id): Path<String>,
+) -> Answer<TxStatusResponse> {
     let id = parse_id(&id)?;
     let mut out = TxStatusResponse {
         id: hex::encode(id),
@@ -172,7 +179,10 @@ async fn tx_status(State(s): State<Arc<NodeState>>, Path(id): Path<String>) -> A
         tx: None,
         reason: None,
     };
-    if let Some((h, i, tx)) = s.with_ledger(|l| l.tx_by_id(&id)).map_err(Failure::internal)? {
+    if let Some((h, i, tx)) = s
+        .with_ledger(|l| l.tx_by_id(&id))
+        .map_err(Failure::internal)?
+    {
         out.status = TxState::Committed;
         out.height = Some(h);
         out.index = Some(i);
@@ -202,7 +212,12 @@ async fn block(
         let b = l
             .block_at(height)
             .map_err(Failure::internal)?
-            .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, format!("no block at height {height}")))?;
+            .ok_or_else(|| {
+                Failure::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no block at height {height}"),
+                )
+            })?;
         let txs = l
             .txs_in_range(height, height)
             .map_err(Failure::internal)?
@@ -235,7 +250,11 @@ pub struct CompactQuery {
 }
 
 /// Compact blocks `from..=to` from the ledger.
-pub fn compact_blocks(l: &Ledger, from: u64, to: u64) -> Result<Vec<CompactBlock>, zkreg_ledger::LedgerError> {
+pub fn compact_blocks(
+    l: &Ledger,
+    from: u64,
+    to: u64,
+) -> Result<Vec<CompactBlock>, zkreg_ledger::LedgerError> {
     let mut blocks: Vec<CompactBlock> = Vec::new();
     for h in from..=to {
         let Some(b) = l.block_at(h)? else { break };
@@ -259,10 +278,9 @@ pub fn compact_blocks(l: &Ledger, from: u64, to: u64) -> Result<Vec<CompactBlock
             Transaction::Payment(p) => {
                 cb.nullifiers.extend(p.nullifiers.iter().map(fr_hex));
                 for (cm, delivery) in p.output_commitments.iter().zip(p.deliveries.iter()) {
-                    let pos = l
-                        .commitment_origin(cm)?
-                        .map(|o| o.pos)
-                        .ok_or_else(|| zkreg_ledger::LedgerError::Corrupt("an output has no position".into()))?;
+                    let pos = l.commitment_origin(cm)?.map(|o| o.pos).ok_or_else(|| {
+                        zkreg_ledger::LedgerError::Corrupt("an output has no position".into())
+                    })?;
                     cb.outputs.push(CompactOutput {
                         pos,
                         cm: fr_hex(cm),
@@ -271,11 +289,13 @@ pub fn compact_blocks(l: &Ledger, from: u64, to: u64) -> Result<Vec<CompactBlock
                 }
             }
             Transaction::Grant(g) => {
-                let pos = l
-                    .grant_by_gcm(&g.gcm)?
-                    .map(|o| o.pos)
-                    .ok_or_else(|| zkreg_ledger::LedgerError::Corrupt("a grant has no position".into()))?;
-                cb.grants.push(GrantUpdate { pos, gcm: fr_hex(&g.gcm) });
+                let pos = l.grant_by_gcm(&g.gcm)?.map(|o| o.pos).ok_or_else(|| {
+                    zkreg_ledger::LedgerError::Corrupt("a grant has no position".into())
+                })?;
+                cb.grants.push(GrantUpdate {
+                    pos,
+                    gcm: fr_hex(&g.gcm),
+                });
             }
             Transaction::Revoke(r) => cb.revocations.push(GrantUpdate {
                 pos: r.pos,
@@ -295,7 +315,10 @@ async fn compact(
 ) -> Answer<CompactResponse> {
     let Query(q) = q.map_err(|r| Failure::bad(one_line(&r.body_text())))?;
     let from = q.from.unwrap_or(1).max(1);
-    let limit = q.limit.unwrap_or(MAX_COMPACT_BLOCKS).clamp(1, MAX_COMPACT_BLOCKS);
+    let limit = q
+        .limit
+        .unwrap_or(MAX_COMPACT_BLOCKS)
+        .clamp(1, MAX_COMPACT_BLOCKS);
     let wait = Duration::from_millis(q.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
     let deadline = tokio::time::Instant::now() + wait;
     while s.with_ledger(|l| l.status().height) < from && tokio::time::Instant::now() < deadline {
@@ -363,7 +386,10 @@ async fn audit(
 
 #[utoipa::path(get, path = "/v1/commitments/{cm}", params(("cm" = String, Path, description = "note commitment (hex)")),
     responses((status = 200, body = OriginResponse), (status = 404, body = ApiError)))]
-async fn commitment(State(s): State<Arc<NodeState>>, Path(cm): Path<String>) -> Answer<OriginResponse> {
+async fn commitment(
+    State(s): State<Arc<NodeState>>,
+    Path(cm): Path<String>,
+) -> Answer<OriginResponse> {
     let cm = parse_fr(&cm, "note commitment")?;
     let o = s
         .with_ledger(|l| l.commitment_origin(&cm))
@@ -399,7 +425,10 @@ async fn grant(State(s): State<Arc<NodeState>>, Path(gcm): Path<String>) -> Answ
 
 #[utoipa::path(get, path = "/v1/accesses/{tag}", params(("tag" = String, Path, description = "access tag (hex)")),
     responses((status = 200, body = AccessResponse), (status = 404, body = ApiError)))]
-async fn access(State(s): State<Arc<NodeState>>, Path(tag): Path<String>) -> Answer<AccessResponse> {
+async fn access(
+    State(s): State<Arc<NodeState>>,
+    Path(tag): Path<String>,
+) -> Answer<AccessResponse> {
     let tag = parse_fr(&tag, "access tag")?;
     let a = s
         .with_ledger(|l| l.access_by_tag(&tag))
@@ -431,10 +460,30 @@ async fn anchors(State(s): State<Arc<NodeState>>) -> Json<AnchorsResponse> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "zkreg node API", version = "1"),
-    paths(status, genesis, submit, tx_status, block, compact, audit, commitment, grant, access, anchors),
-    components(schemas(ApiError, StatusResponse, SubmitRequest, SubmitResponse, TxState,
-        TxStatusResponse, BlockTx, BlockResponse, CompactOutput, GrantUpdate, CompactBlock,
-        CompactResponse, AuditEntry, AuditResponse, GrantResponse, AccessResponse, AnchorsResponse, OriginResponse))
+    paths(
+        status, genesis, submit, tx_status, block, compact, audit, commitment, grant, access,
+        anchors
+    ),
+    components(schemas(
+        ApiError,
+        StatusResponse,
+        SubmitRequest,
+        SubmitResponse,
+        TxState,
+        TxStatusResponse,
+        BlockTx,
+        BlockResponse,
+        CompactOutput,
+        GrantUpdate,
+        CompactBlock,
+        CompactResponse,
+        AuditEntry,
+        AuditResponse,
+        GrantResponse,
+        AccessResponse,
+        AnchorsResponse,
+        OriginResponse
+    ))
 )]
 pub struct ApiDoc;
 
@@ -475,7 +524,10 @@ pub fn router(state: Arc<NodeState>) -> Router {
 }
 
 /// Serves the API on `listener` until the process ends.
-pub async fn serve(listener: tokio::net::TcpListener, state: Arc<NodeState>) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<NodeState>,
+) -> std::io::Result<()> {
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),

@@ -56,7 +56,9 @@ impl Default for BuildPolicy {
 
 /// Seconds since the Unix epoch of a runtime clock reading.
 pub fn unix_secs(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// The application marshal wraps.
@@ -114,12 +116,18 @@ impl<E: Clock + Send + Sync + 'static> commonware_consensus::Application<E> for 
         }
         let height = parent.height + 1;
         let time = parent.time.max(unix_secs(clock.current()));
-        let block = self.state.build(parent.digest(), height, time, self.policy.max_txs)?;
+        let block = self
+            .state
+            .build(parent.digest(), height, time, self.policy.max_txs)?;
         let digest = block.digest();
         Some(Digested::precomputed(block, digest))
     }
 
-    async fn verify(&mut self, (clock, _): (E, Self::Context), mut ancestry: impl Ancestry<Block>) -> bool {
+    async fn verify(
+        &mut self,
+        (clock, _): (E, Self::Context),
+        mut ancestry: impl Ancestry<Block>,
+    ) -> bool {
         let (Some(block), Some(parent)) = (ancestry.next().await, ancestry.next().await) else {
             return false;
         };

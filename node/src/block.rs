@@ -11,9 +11,9 @@
 //! differs is refused. Every integer has one width, lengths are bounded before anything is
 //! allocated, and trailing bytes are refused, so the encoding is canonical.
 
+use bytes::Buf as _;
 use bytes::BufMut;
 use commonware_codec::{Buf, EncodeSize, Error as CodecError, Read, Write};
-use bytes::Buf as _;
 use commonware_consensus::{types::Height, BoundedBlock, Heightable};
 use commonware_cryptography::{sha256::Digest, Digestible, Hasher, Sha256};
 use zkreg_verifier::MAX_TX_BYTES;

@@ -89,7 +89,9 @@ impl NodeClient {
     /// `POST /v1/txs`.
     pub fn submit(&self, tx: &[u8]) -> Result<SubmitResponse, ClientError> {
         let url = format!("{}/v1/txs", self.base);
-        let r = self.agent.post(&url).send_json(SubmitRequest { tx: hex::encode(tx) });
+        let r = self.agent.post(&url).send_json(SubmitRequest {
+            tx: hex::encode(tx),
+        });
         answer(&url, r)
     }
 
@@ -104,8 +106,15 @@ impl NodeClient {
     }
 
     /// `GET /v1/compact`.
-    pub fn compact(&self, from: u64, limit: u64, wait_ms: u64) -> Result<CompactResponse, ClientError> {
-        self.get(&format!("/v1/compact?from={from}&limit={limit}&wait_ms={wait_ms}"))
+    pub fn compact(
+        &self,
+        from: u64,
+        limit: u64,
+        wait_ms: u64,
+    ) -> Result<CompactResponse, ClientError> {
+        self.get(&format!(
+            "/v1/compact?from={from}&limit={limit}&wait_ms={wait_ms}"
+        ))
     }
 
     /// Every compact block from height 1 to the node's tip.
@@ -129,7 +138,10 @@ impl NodeClient {
     }
 }
 
-fn answer<T: DeserializeOwned>(url: &str, r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<T, ClientError> {
+fn answer<T: DeserializeOwned>(
+    url: &str,
+    r: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<T, ClientError> {
     let mut r = r.map_err(|e| ClientError::Transport {
         url: url.to_string(),
         why: e.to_string(),
@@ -170,7 +182,9 @@ impl LedgerView for NodeClient {
             let r: AuditResponse = self
                 .get(&format!("/v1/audit?from={start}&to={end}"))
                 .map_err(|e| match e {
-                    ClientError::Refused { status: 404, error } => LedgerError::NotFound(error.error),
+                    ClientError::Refused { status: 404, error } => {
+                        LedgerError::NotFound(error.error)
+                    }
                     e => remote(e),
                 })?;
             for e in r.records {

@@ -37,9 +37,7 @@ use commonware_cryptography::{
 };
 use commonware_p2p::{Blocker, Provider, Receiver, Recipients, Sender};
 use commonware_parallel::Sequential;
-use commonware_runtime::{
-    buffer::paged::CacheRef, Clock, Metrics, Spawner, Storage, Supervisor,
-};
+use commonware_runtime::{buffer::paged::CacheRef, Clock, Metrics, Spawner, Storage, Supervisor};
 use commonware_storage::archive::immutable;
 use commonware_utils::{ordered::Set, NZUsize, NZU16, NZU64};
 use rand_core::CryptoRng;
@@ -124,7 +122,12 @@ const MAILBOX: NonZeroUsize = NZUsize!(1024);
 /// One epoch for the whole chain (the validator set is fixed by the genesis).
 const EPOCH_LENGTH: NonZeroU64 = NZU64!(1 << 62);
 
-fn archive_config<C>(prefix: &str, name: &str, page_cache: &CacheRef, codec: C) -> immutable::Config<C> {
+fn archive_config<C>(
+    prefix: &str,
+    name: &str,
+    page_cache: &CacheRef,
+    codec: C,
+) -> immutable::Config<C> {
     let p = |part: &str| format!("{prefix}-{name}-{part}");
     immutable::Config {
         metadata_partition: p("metadata"),
@@ -371,9 +374,6 @@ pub trait Gossip: Send + Sync {
 
 impl<S: Sender<PublicKey = PublicKey> + Sync> Gossip for GossipOut<S> {
     fn send(&self, tx: &[u8]) {
-        let _ = self
-            .0
-            .lock()
-            .send(Recipients::All, tx.to_vec(), false);
+        let _ = self.0.lock().send(Recipients::All, tx.to_vec(), false);
     }
 }

@@ -120,15 +120,21 @@ pub fn init(
     seed: Option<u64>,
 ) -> Result<Vec<NodeConfig>, NetworkError> {
     if n == 0 {
-        return Err(NetworkError::Other("a network needs at least one validator".into()));
+        return Err(NetworkError::Other(
+            "a network needs at least one validator".into(),
+        ));
     }
     if usize::from(base_port) + 100 + n > usize::from(u16::MAX) {
-        return Err(NetworkError::Other(format!("ports from {base_port} do not fit {n} validators")));
+        return Err(NetworkError::Other(format!(
+            "ports from {base_port} do not fit {n} validators"
+        )));
     }
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let keys: Vec<PrivateKey> = (0..n)
         .map(|i| match seed {
-            Some(s) => Ok(PrivateKey::from_seed(s.wrapping_mul(1_000).wrapping_add(i as u64))),
+            Some(s) => Ok(PrivateKey::from_seed(
+                s.wrapping_mul(1_000).wrapping_add(i as u64),
+            )),
             None => {
                 let mut secret = [0u8; 32];
                 rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
@@ -138,9 +144,13 @@ pub fn init(
         })
         .collect::<Result<_, _>>()?;
     let mut genesis = base.clone();
-    genesis.validators = keys.iter().map(|k| hex::encode(k.public_key().encode())).collect();
+    genesis.validators = keys
+        .iter()
+        .map(|k| hex::encode(k.public_key().encode()))
+        .collect();
     let genesis_path = dir.join("genesis.json");
-    let text = serde_json::to_string_pretty(&genesis).map_err(|e| NetworkError::Other(e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(&genesis).map_err(|e| NetworkError::Other(e.to_string()))?;
     ChainConfig::new(genesis).map_err(NetworkError::Ledger)?;
     std::fs::write(&genesis_path, text).map_err(io(&genesis_path))?;
     let localhost = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
@@ -175,7 +185,8 @@ pub fn init(
             storage: home.join("storage"),
         };
         let path = home.join("config.json");
-        let text = serde_json::to_string_pretty(&cfg).map_err(|e| NetworkError::Other(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(&cfg).map_err(|e| NetworkError::Other(e.to_string()))?;
         std::fs::write(&path, text).map_err(io(&path))?;
         out.push(cfg);
     }
@@ -222,12 +233,19 @@ pub fn validator_set(genesis: &Genesis) -> Result<Set<PublicKey>, NetworkError> 
     let keys: Vec<PublicKey> = genesis
         .validators
         .iter()
-        .map(|v| parse_public_key(v).ok_or_else(|| NetworkError::Other(format!("validator key {v} is not an ed25519 key"))))
+        .map(|v| {
+            parse_public_key(v).ok_or_else(|| {
+                NetworkError::Other(format!("validator key {v} is not an ed25519 key"))
+            })
+        })
         .collect::<Result<_, _>>()?;
     if keys.is_empty() {
-        return Err(NetworkError::Other("the genesis names no validators".into()));
+        return Err(NetworkError::Other(
+            "the genesis names no validators".into(),
+        ));
     }
-    Set::try_from(keys).map_err(|_| NetworkError::Other("the genesis names a validator twice".into()))
+    Set::try_from(keys)
+        .map_err(|_| NetworkError::Other("the genesis names a validator twice".into()))
 }
 
 /// Largest p2p message: a full block plus framing.
@@ -242,20 +260,28 @@ pub fn run(cfg: NodeConfig) -> Result<(), NetworkError> {
     let participants = validator_set(&chain.genesis)?;
     let signer = read_key(&cfg.key)?;
     if participants.position(&signer.public_key()).is_none() {
-        return Err(NetworkError::Other("this validator's key is not in the genesis".into()));
+        return Err(NetworkError::Other(
+            "this validator's key is not in the genesis".into(),
+        ));
     }
     let chain_hash = chain.hash;
     let ledger = Ledger::open(&cfg.ledger, chain, &cfg.params)?;
     let state = Arc::new(NodeState::new(ledger, Limits::default()));
     let mut peers = Vec::new();
     for p in &cfg.peers {
-        let key = parse_public_key(&p.public_key).ok_or_else(|| NetworkError::Other(format!("peer key {} is malformed", p.public_key)))?;
+        let key = parse_public_key(&p.public_key).ok_or_else(|| {
+            NetworkError::Other(format!("peer key {} is malformed", p.public_key))
+        })?;
         peers.push((key, Address::Symmetric(p.p2p)));
     }
-    let peers: Map<PublicKey, Address> = Map::try_from(peers).map_err(|_| NetworkError::Other("a peer is listed twice".into()))?;
+    let peers: Map<PublicKey, Address> =
+        Map::try_from(peers).map_err(|_| NetworkError::Other("a peer is listed twice".into()))?;
     std::fs::create_dir_all(&cfg.storage).map_err(io(&cfg.storage))?;
-    let api_listener = std::net::TcpListener::bind(cfg.api).map_err(|e| NetworkError::Other(format!("API address {}: {e}", cfg.api)))?;
-    api_listener.set_nonblocking(true).map_err(|e| NetworkError::Other(e.to_string()))?;
+    let api_listener = std::net::TcpListener::bind(cfg.api)
+        .map_err(|e| NetworkError::Other(format!("API address {}: {e}", cfg.api)))?;
+    api_listener
+        .set_nonblocking(true)
+        .map_err(|e| NetworkError::Other(e.to_string()))?;
 
     let runtime = cw_tokio::Config::new()
         .with_storage_directory(cfg.storage.clone())

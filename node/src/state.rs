@@ -6,12 +6,12 @@ use crate::{
     block::Block,
     mempool::{Limits, Mempool, MempoolError},
 };
+use commonware_cryptography::{sha256::Digest, Digestible};
 use commonware_utils::sync::Mutex;
 use std::sync::{
     atomic::{AtomicU64, Ordering},
     Arc,
 };
-use commonware_cryptography::{sha256::Digest, Digestible};
 use zkreg_ledger::{BlockSummary, Ledger, LedgerError, Rule, VerifiedBlock};
 use zkreg_verifier::{TxId, MAX_TX_BYTES};
 
@@ -90,6 +90,9 @@ pub struct NodeState {
     gossip: Mutex<Option<Box<dyn crate::engine::Gossip>>>,
     verified: Mutex<Vec<(Digest, VerifiedBlock)>>,
     admission: Mutex<Option<std::sync::mpsc::Sender<AdmissionRequest>>>,
+    /// Held through one admission (check and insert), so the mempool's order is the order in
+    /// which transactions were checked.
+    admitting: Mutex<()>,
 }
 
 /// A submission waiting for the admission thread.
@@ -121,6 +124,7 @@ impl NodeState {
             gossip: Mutex::new(None),
             verified: Mutex::new(Vec::new()),
             admission: Mutex::new(None),
+            admitting: Mutex::new(()),
         }
     }
 
@@ -184,9 +188,9 @@ impl NodeState {
             reply,
         }) {
             *queue = None;
-            let _ = req
-                .reply
-                .send(Err(SubmitError::Storage("the admission thread stopped".into())));
+            let _ = req.reply.send(Err(SubmitError::Storage(
+                "the admission thread stopped".into(),
+            )));
         }
         answer
     }
@@ -220,13 +224,20 @@ impl NodeState {
         now: u64,
     ) -> Vec<Result<(TxId, bool), SubmitError>> {
         if let Some(why) = self.halted() {
-            return txs.iter().map(|_| Err(SubmitError::Halted(why.clone()))).collect();
+            return txs
+                .iter()
+                .map(|_| Err(SubmitError::Halted(why.clone())))
+                .collect();
         }
+        let _turn = self.admitting.lock();
         let sizes: Vec<usize> = txs.iter().map(Vec::len).collect();
         let (checked, height) = {
             let ledger = self.ledger.lock();
             let status = ledger.status();
-            let fit: Vec<Vec<u8>> = txs.into_iter().filter(|t| t.len() <= MAX_TX_BYTES).collect();
+            let fit: Vec<Vec<u8>> = txs
+                .into_iter()
+                .filter(|t| t.len() <= MAX_TX_BYTES)
+                .collect();
             (ledger.admit(fit, now.max(status.time)), status.height)
         };
         let mut checked = checked.into_iter();
@@ -285,10 +296,7 @@ impl NodeState {
         if ledger.status().height + 1 != height {
             return None;
         }
-        let mut picked = self
-            .mempool
-            .lock()
-            .candidates(max_txs, MAX_BLOCK_TX_BYTES);
+        let mut picked = self.mempool.lock().candidates(max_txs, MAX_BLOCK_TX_BYTES);
         loop {
             let txs: Vec<Vec<u8>> = picked.iter().map(|(_, b)| b.clone()).collect();
             let verdict = {
@@ -306,7 +314,9 @@ impl NodeState {
                         return None;
                     };
                     let (id, _) = picked.remove(i);
-                    self.mempool.lock().refuse(id, format!("rejected: {}", r.rule));
+                    self.mempool
+                        .lock()
+                        .refuse(id, format!("rejected: {}", r.rule));
                 }
                 Err(_) => return None,
             }

@@ -54,7 +54,9 @@ fn params() -> &'static PathBuf {
     P.get_or_init(|| {
         let dir = std::env::var_os("ZKREG_TEST_PARAMS")
             .map(PathBuf::from)
-            .unwrap_or_else(|| std::env::temp_dir().join(format!("zkreg-node-params-{}", std::process::id())));
+            .unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("zkreg-node-params-{}", std::process::id()))
+            });
         if Manifest::load(&dir).is_err() {
             setup(&dir, SetupMode::DevSeed(5), &mut |_| {}).expect("setup");
         }
@@ -135,7 +137,13 @@ fn txs() -> &'static Txs {
             chain: chain_hash,
         };
         let minter = Wallet::new(WalletKeys::random(r));
-        let mut u = build_payment(&minter, &req(&alice.keys, 100, 100), &l.accepted_anchors(), r).unwrap();
+        let mut u = build_payment(
+            &minter,
+            &req(&alice.keys, 100, 100),
+            &l.accepted_anchors(),
+            r,
+        )
+        .unwrap();
         u.sign_as_issuer(&issuer());
         let mint = prover.prove(u, r).unwrap().encode();
         l.apply_block(1, 1, std::slice::from_ref(&mint)).unwrap();
@@ -144,7 +152,11 @@ fn txs() -> &'static Txs {
             .outputs_from(0)
             .unwrap()
             .into_iter()
-            .map(|o| LedgerOutput { pos: o.pos, cm: o.cm, delivery: o.delivery })
+            .map(|o| LedgerOutput {
+                pos: o.pos,
+                cm: o.cm,
+                delivery: o.delivery,
+            })
             .collect();
         alice.scan(&outs, &mut |_| {}).unwrap();
         let pay = build_payment(&alice, &req(&bob, 60, 0), &l.accepted_anchors(), r).unwrap();
@@ -212,7 +224,13 @@ impl<E: Clock + Send + Sync + 'static> commonware_consensus::Application<E> for 
         input: (),
     ) -> Option<Digested<Block>> {
         let view = context.1.round.view().get();
-        let honest = <App as commonware_consensus::Application<E>>::propose(&mut self.inner, context, ancestry, input).await?;
+        let honest = <App as commonware_consensus::Application<E>>::propose(
+            &mut self.inner,
+            context,
+            ancestry,
+            input,
+        )
+        .await?;
         let proposal = match &self.inject {
             None => honest,
             Some(tx) => {
@@ -233,12 +251,18 @@ impl<E: Clock + Send + Sync + 'static> commonware_consensus::Application<E> for 
         Some(proposal)
     }
 
-    async fn verify(&mut self, context: (E, Self::Context), ancestry: impl Ancestry<Block>) -> bool {
-        <App as commonware_consensus::Application<E>>::verify(&mut self.inner, context, ancestry).await
+    async fn verify(
+        &mut self,
+        context: (E, Self::Context),
+        ancestry: impl Ancestry<Block>,
+    ) -> bool {
+        <App as commonware_consensus::Application<E>>::verify(&mut self.inner, context, ancestry)
+            .await
     }
 }
 
-const QUOTA: commonware_runtime::Quota = commonware_runtime::Quota::per_second(commonware_utils::NZU32!(100_000));
+const QUOTA: commonware_runtime::Quota =
+    commonware_runtime::Quota::per_second(commonware_utils::NZU32!(100_000));
 
 fn policy() -> BuildPolicy {
     BuildPolicy {
@@ -276,7 +300,10 @@ fn open_state(ledger: &Path) -> Arc<NodeState> {
 }
 
 fn open_state_on(ledger: &Path, chain: ChainConfig) -> Arc<NodeState> {
-    Arc::new(NodeState::new(Ledger::open(ledger, chain, params()).unwrap(), Limits::default()))
+    Arc::new(NodeState::new(
+        Ledger::open(ledger, chain, params()).unwrap(),
+        Limits::default(),
+    ))
 }
 
 /// Spawns one engine (with its own storage partition) over `state`.
@@ -300,7 +327,17 @@ where
     S: commonware_p2p::Sender<PublicKey = PublicKey>,
     R: commonware_p2p::Receiver<PublicKey = PublicKey>,
 {
-    spawn_engine_on(context, oracle, key, &validator_keys(), chain().hash, partition, state, app, chans)
+    spawn_engine_on(
+        context,
+        oracle,
+        key,
+        &validator_keys(),
+        chain().hash,
+        partition,
+        state,
+        app,
+        chans,
+    )
 }
 
 /// [`spawn_engine`] on a network of `validators`.
@@ -327,7 +364,13 @@ where
     S: commonware_p2p::Sender<PublicKey = PublicKey>,
     R: commonware_p2p::Receiver<PublicKey = PublicKey>,
 {
-    let participants = Set::try_from(validators.iter().map(|k| k.public_key()).collect::<Vec<_>>()).unwrap();
+    let participants = Set::try_from(
+        validators
+            .iter()
+            .map(|k| k.public_key())
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
     let cfg = EngineConfig {
         signer: key.clone(),
         participants,
@@ -345,10 +388,22 @@ where
     context.spawn(move |ctx| async move {
         let mut chans = chans.into_iter();
         let mut next = || chans.next().unwrap();
-        let (votes, certificates, resolver, broadcast, backfill, gossip) = (next(), next(), next(), next(), next(), next());
-        engine::start(ctx.child("engine"), state, app, cfg, votes, certificates, resolver, broadcast, backfill, gossip)
-            .await
-            .expect("engine starts");
+        let (votes, certificates, resolver, broadcast, backfill, gossip) =
+            (next(), next(), next(), next(), next(), next());
+        engine::start(
+            ctx.child("engine"),
+            state,
+            app,
+            cfg,
+            votes,
+            certificates,
+            resolver,
+            broadcast,
+            backfill,
+            gossip,
+        )
+        .await
+        .expect("engine starts");
         futures::future::pending::<()>().await;
     })
 }
@@ -365,7 +420,10 @@ async fn start_validator(
     let chans = register(oracle, key).await;
     let app = engine::honest_app(&state, policy());
     let partition = format!("v{}", hex::encode(&key.public_key().encode()[..4]));
-    (spawn_engine(context, oracle, key, partition, state, app, chans), weak)
+    (
+        spawn_engine(context, oracle, key, partition, state, app, chans),
+        weak,
+    )
 }
 
 /// The two sides of the network the Byzantine validator's twins each see.
@@ -374,7 +432,11 @@ type Sides = Arc<[Vec<PublicKey>; 2]>;
 /// Sends a twin's messages only to its side of the network.
 fn forwarder(
     sides: Sides,
-) -> impl Fn(SplitOrigin, &Recipients<PublicKey>, &IoBuf) -> Option<Recipients<PublicKey>> + Clone + Send + Sync + 'static {
+) -> impl Fn(SplitOrigin, &Recipients<PublicKey>, &IoBuf) -> Option<Recipients<PublicKey>>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
     move |origin, recipients, _| {
         let side = &sides[match origin {
             SplitOrigin::Primary => 0,
@@ -412,7 +474,10 @@ async fn start_twins(
     log: Arc<std::sync::Mutex<Proposals>>,
 ) -> Vec<commonware_runtime::Handle<()>> {
     let keys = validator_keys();
-    let sides: Sides = Arc::new([vec![keys[0].public_key()], vec![keys[1].public_key(), keys[2].public_key()]]);
+    let sides: Sides = Arc::new([
+        vec![keys[0].public_key()],
+        vec![keys[1].public_key(), keys[2].public_key()],
+    ]);
     let mut primary = Vec::new();
     let mut secondary = Vec::new();
     for (sender, receiver) in register(oracle, key).await {
@@ -431,7 +496,15 @@ async fn start_twins(
             log: log.clone(),
         };
         let partition = format!("twin{side}");
-        handles.push(spawn_engine(context.child("twin"), oracle, key, partition, state, app, chans));
+        handles.push(spawn_engine(
+            context.child("twin"),
+            oracle,
+            key,
+            partition,
+            state,
+            app,
+            chans,
+        ));
     }
     handles
 }
@@ -469,91 +542,130 @@ fn simulate(seed: u64) -> (Vec<Vec<(u64, [u8; 32])>>, u64, usize) {
     let cfg = deterministic::Config::new()
         .with_seed(seed)
         .with_timeout(Some(Duration::from_secs(3_600)));
-    let out = deterministic::Runner::new(cfg).start(|context| async move {
-        let keys = validator_keys();
-        let (network, oracle) = simulated::Network::new_with_peers(
-            context.child("network"),
-            simulated::Config {
-                max_size: (zkreg_node::block::max_block_bytes() + 65_536) as u32,
-                max_peers_per_set: NZUsize!(4),
-                // While validator 1 is down, progress needs the Byzantine validator's votes
-                // (crash + Byzantine is two faults of four, past f = 1): a block call is
-                // recorded but does not cut it off.
-                disconnect_on_block: false,
-                tracked_peer_sets: NZUsize!(1),
-            },
-            keys.iter().map(|k| k.public_key()),
-        )
-        .await;
-        network.start();
-        for a in &keys {
-            for b in &keys {
-                if a.public_key() != b.public_key() {
-                    oracle
-                        .add_link(
-                            a.public_key(),
-                            b.public_key(),
-                            Link {
-                                latency: Duration::from_millis(50),
-                                jitter: Duration::from_millis(5),
-                                success_rate: commonware_utils::probability!(1.0),
-                            },
-                        )
-                        .await
-                        .unwrap();
+    let out =
+        deterministic::Runner::new(cfg).start(|context| async move {
+            let keys = validator_keys();
+            let (network, oracle) = simulated::Network::new_with_peers(
+                context.child("network"),
+                simulated::Config {
+                    max_size: (zkreg_node::block::max_block_bytes() + 65_536) as u32,
+                    max_peers_per_set: NZUsize!(4),
+                    // While validator 1 is down, progress needs the Byzantine validator's votes
+                    // (crash + Byzantine is two faults of four, past f = 1): a block call is
+                    // recorded but does not cut it off.
+                    disconnect_on_block: false,
+                    tracked_peer_sets: NZUsize!(1),
+                },
+                keys.iter().map(|k| k.public_key()),
+            )
+            .await;
+            network.start();
+            for a in &keys {
+                for b in &keys {
+                    if a.public_key() != b.public_key() {
+                        oracle
+                            .add_link(
+                                a.public_key(),
+                                b.public_key(),
+                                Link {
+                                    latency: Duration::from_millis(50),
+                                    jitter: Duration::from_millis(5),
+                                    success_rate: commonware_utils::probability!(1.0),
+                                },
+                            )
+                            .await
+                            .unwrap();
+                    }
                 }
             }
-        }
-        let log = Arc::new(std::sync::Mutex::new(Proposals::default()));
-        let mut nodes = Vec::new();
-        for (i, key) in keys.iter().enumerate().take(3) {
-            nodes.push(start_validator(context.child("validator"), &oracle, key, &paths[i]).await);
-        }
-        let _twins = start_twins(context.child("byzantine"), &oracle, &keys[3], [&paths[3], &paths[4]], log.clone()).await;
-        let bad = || log.lock().unwrap().bad;
-        let state = |i: usize, nodes: &Vec<(commonware_runtime::Handle<()>, std::sync::Weak<NodeState>)>| nodes[i].1.upgrade().expect("running");
-        let s0 = state(0, &nodes);
-        let now = |c: &deterministic::Context| zkreg_node::app::unix_secs(c.current());
-        s0.submit(&t.mint, "test", now(&context)).expect("mint admitted");
-        wait_for(&context, "the mint on validators 0-2", || (0..3).all(|i| committed(&state(i, &nodes), &t.mint))).await;
+            let log = Arc::new(std::sync::Mutex::new(Proposals::default()));
+            let mut nodes = Vec::new();
+            for (i, key) in keys.iter().enumerate().take(3) {
+                nodes.push(
+                    start_validator(context.child("validator"), &oracle, key, &paths[i]).await,
+                );
+            }
+            let _twins = start_twins(
+                context.child("byzantine"),
+                &oracle,
+                &keys[3],
+                [&paths[3], &paths[4]],
+                log.clone(),
+            )
+            .await;
+            let bad = || log.lock().unwrap().bad;
+            let state = |i: usize,
+                         nodes: &Vec<(
+                commonware_runtime::Handle<()>,
+                std::sync::Weak<NodeState>,
+            )>| nodes[i].1.upgrade().expect("running");
+            let s0 = state(0, &nodes);
+            let now = |c: &deterministic::Context| zkreg_node::app::unix_secs(c.current());
+            s0.submit(&t.mint, "test", now(&context))
+                .expect("mint admitted");
+            wait_for(&context, "the mint on validators 0-2", || {
+                (0..3).all(|i| committed(&state(i, &nodes), &t.mint))
+            })
+            .await;
 
-        // Validator 1 crashes (its tasks are aborted; its ledger and journals stay).
-        let (h1, _) = nodes.remove(1);
-        h1.abort();
-        let _ = h1.await;
-        let crashed_at = s0.with_ledger(|l| l.status().height);
-        nodes.insert(1, (context.child("dead").spawn(|_| async {}), std::sync::Weak::new()));
+            // Validator 1 crashes (its tasks are aborted; its ledger and journals stay).
+            let (h1, _) = nodes.remove(1);
+            h1.abort();
+            let _ = h1.await;
+            let crashed_at = s0.with_ledger(|l| l.status().height);
+            nodes.insert(
+                1,
+                (
+                    context.child("dead").spawn(|_| async {}),
+                    std::sync::Weak::new(),
+                ),
+            );
 
-        // The payment goes in while validator 1 is down; the Byzantine validator keeps adding
-        // the double spend to its proposals.
-        s0.submit(&t.pay, "test", now(&context)).expect("payment admitted");
-        let bad_before = bad();
-        wait_for(&context, "the payment on validators 0 and 2", || [0, 2].iter().all(|&i| committed(&state(i, &nodes), &t.pay))).await;
-        wait_for(&context, "a Byzantine proposal", || bad() > bad_before).await;
-        let target = s0.with_ledger(|l| l.status().height) + 3;
-        wait_for(&context, "progress without validator 1", || s0.with_ledger(|l| l.status().height) >= target).await;
+            // The payment goes in while validator 1 is down; the Byzantine validator keeps adding
+            // the double spend to its proposals.
+            s0.submit(&t.pay, "test", now(&context))
+                .expect("payment admitted");
+            let bad_before = bad();
+            wait_for(&context, "the payment on validators 0 and 2", || {
+                [0, 2].iter().all(|&i| committed(&state(i, &nodes), &t.pay))
+            })
+            .await;
+            wait_for(&context, "a Byzantine proposal", || bad() > bad_before).await;
+            let target = s0.with_ledger(|l| l.status().height) + 3;
+            wait_for(&context, "progress without validator 1", || {
+                s0.with_ledger(|l| l.status().height) >= target
+            })
+            .await;
 
-        // Validator 1 restarts from its own disk and catches up.
-        context.sleep(Duration::from_secs(1)).await;
-        let restarted = start_validator(context.child("validator"), &oracle, &keys[1], &paths[1]).await;
-        nodes[1] = restarted;
-        let goal = s0.with_ledger(|l| l.status().height) + 3;
-        wait_for(&context, "validator 1 to catch up", || {
-            (0..3).all(|i| state(i, &nodes).with_ledger(|l| l.status().height) >= goal)
-        })
-        .await;
-        let s1 = state(1, &nodes);
-        assert!(s1.with_ledger(|l| l.status().height) > crashed_at, "validator 1 caught up past its crash");
-        for i in 0..3 {
-            let s = state(i, &nodes);
-            assert!(committed(&s, &t.pay), "validator {i} has the payment");
-            assert!(!committed(&s, &t.double), "validator {i} never commits the double spend");
-            assert!(s.halted().is_none());
-        }
-        let traces: Vec<Vec<(u64, [u8; 32])>> = (0..3).map(|i| roots(&state(i, &nodes))).collect();
-        let log = log.lock().unwrap();
-        (traces, log.bad, log.equivocations())
-    });
+            // Validator 1 restarts from its own disk and catches up.
+            context.sleep(Duration::from_secs(1)).await;
+            let restarted =
+                start_validator(context.child("validator"), &oracle, &keys[1], &paths[1]).await;
+            nodes[1] = restarted;
+            let goal = s0.with_ledger(|l| l.status().height) + 3;
+            wait_for(&context, "validator 1 to catch up", || {
+                (0..3).all(|i| state(i, &nodes).with_ledger(|l| l.status().height) >= goal)
+            })
+            .await;
+            let s1 = state(1, &nodes);
+            assert!(
+                s1.with_ledger(|l| l.status().height) > crashed_at,
+                "validator 1 caught up past its crash"
+            );
+            for i in 0..3 {
+                let s = state(i, &nodes);
+                assert!(committed(&s, &t.pay), "validator {i} has the payment");
+                assert!(
+                    !committed(&s, &t.double),
+                    "validator {i} never commits the double spend"
+                );
+                assert!(s.halted().is_none());
+            }
+            let traces: Vec<Vec<(u64, [u8; 32])>> =
+                (0..3).map(|i| roots(&state(i, &nodes))).collect();
+            let log = log.lock().unwrap();
+            (traces, log.bad, log.equivocations())
+        });
     drop(dirs);
     out
 }
@@ -567,7 +679,11 @@ fn four_validators_survive_a_crash_and_a_byzantine_proposer_deterministically() 
     let common = traces.iter().map(Vec::len).min().unwrap();
     assert!(common >= 5, "at least five blocks finalized ({common})");
     for t in &traces[1..] {
-        assert_eq!(&t[..common], &traces[0][..common], "identical state roots at every height");
+        assert_eq!(
+            &t[..common],
+            &traces[0][..common],
+            "identical state roots at every height"
+        );
     }
     // The same seed gives the same run.
     let (again, bad_again, equivocations_again) = simulate(42);
@@ -595,13 +711,31 @@ impl commonware_consensus::Application<deterministic::Context> for Timed {
         input: (),
     ) -> Option<Digested<Block>> {
         let clock = context.0.child("timed");
-        let block = <App as commonware_consensus::Application<deterministic::Context>>::propose(&mut self.inner, context, ancestry, input).await?;
-        self.proposed.lock().unwrap().insert(block.inner().height, clock.current());
+        let block = <App as commonware_consensus::Application<deterministic::Context>>::propose(
+            &mut self.inner,
+            context,
+            ancestry,
+            input,
+        )
+        .await?;
+        self.proposed
+            .lock()
+            .unwrap()
+            .insert(block.inner().height, clock.current());
         Some(block)
     }
 
-    async fn verify(&mut self, context: (deterministic::Context, Self::Context), ancestry: impl Ancestry<Block>) -> bool {
-        <App as commonware_consensus::Application<deterministic::Context>>::verify(&mut self.inner, context, ancestry).await
+    async fn verify(
+        &mut self,
+        context: (deterministic::Context, Self::Context),
+        ancestry: impl Ancestry<Block>,
+    ) -> bool {
+        <App as commonware_consensus::Application<deterministic::Context>>::verify(
+            &mut self.inner,
+            context,
+            ancestry,
+        )
+        .await
     }
 }
 
@@ -658,7 +792,10 @@ fn scale(n: u64, seconds: u64) -> Scaling {
                         jitter: Duration::from_millis(5),
                         success_rate: commonware_utils::probability!(1.0),
                     };
-                    oracle.add_link(a.public_key(), b.public_key(), link).await.unwrap();
+                    oracle
+                        .add_link(a.public_key(), b.public_key(), link)
+                        .await
+                        .unwrap();
                 }
             }
         }
@@ -678,12 +815,26 @@ fn scale(n: u64, seconds: u64) -> Scaling {
                 ),
                 proposed: proposed.clone(),
             };
-            spawn_engine_on(context.child("validator"), &oracle, key, &keys, chain.hash, format!("v{i}"), state.clone(), app, chans);
+            spawn_engine_on(
+                context.child("validator"),
+                &oracle,
+                key,
+                &keys,
+                chain.hash,
+                format!("v{i}"),
+                state.clone(),
+                app,
+                chans,
+            );
             states.push(state);
         }
         let height = |s: &NodeState| s.with_ledger(|l| l.status().height);
         wait_for(&context, "the first block", || height(&states[0]) >= 1).await;
-        let (h0, m0, t0) = (height(&states[0]), messages_sent(&context), context.current());
+        let (h0, m0, t0) = (
+            height(&states[0]),
+            messages_sent(&context),
+            context.current(),
+        );
         let mut seen = std::collections::HashMap::new();
         let end = t0 + Duration::from_secs(seconds);
         while context.current() < end {
@@ -697,15 +848,26 @@ fn scale(n: u64, seconds: u64) -> Scaling {
         let messages = messages_sent(&context) - m0;
         // Honest validators agree on every height they all reached.
         let common = states.iter().map(|s| height(s)).min().unwrap();
-        let root = |s: &NodeState| s.with_ledger(|l| l.block_at(common).unwrap().map(|b| b.state_root));
-        assert!(states.iter().all(|s| root(s) == root(&states[0])), "identical roots");
+        let root =
+            |s: &NodeState| s.with_ledger(|l| l.block_at(common).unwrap().map(|b| b.state_root));
+        assert!(
+            states.iter().all(|s| root(s) == root(&states[0])),
+            "identical roots"
+        );
         let proposed = proposed.lock().unwrap();
         let mut latencies: Vec<f64> = seen
             .iter()
-            .filter_map(|(h, at)| Some(at.duration_since(*proposed.get(h)?).ok()?.as_secs_f64() * 1e3))
+            .filter_map(|(h, at)| {
+                Some(at.duration_since(*proposed.get(h)?).ok()?.as_secs_f64() * 1e3)
+            })
             .collect();
         latencies.sort_by(f64::total_cmp);
-        let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN);
+        let pct = |p: f64| {
+            latencies
+                .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
+                .copied()
+                .unwrap_or(f64::NAN)
+        };
         let blocks = h1 - h0;
         assert!(blocks > 0, "{n} validators finalized nothing");
         Scaling {

@@ -132,7 +132,11 @@ fn print(report: &Report, json: bool) -> Result<(), String> {
 }
 
 /// Prints a report as JSON, or as a table of figures beside their goals.
-fn print_figures(value: &serde_json::Value, json: bool, goals: &[(&str, f64, bool)]) -> Result<(), String> {
+fn print_figures(
+    value: &serde_json::Value,
+    json: bool,
+    goals: &[(&str, f64, bool)],
+) -> Result<(), String> {
     if json {
         println!(
             "{}",
