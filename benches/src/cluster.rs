@@ -4,8 +4,8 @@
 //!
 //! Two phases over one cached workload (the ledger workload of [`PaymentBlocks`], proven for
 //! this network's chain):
-//! 1. **Latency**: the first block's payments offered at a fixed rate (default 50/s), each to
-//!    every validator in turn (see [`submit_everywhere`]); for each, the time from its submission to the first poll that finds it in a
+//! 1. **Latency**: the first block's payments offered at a fixed rate (default 50/s) to
+//!    validator 0 (their order matters: the next block's anchors are the tree after them); for each, the time from its submission to the first poll that finds it in a
 //!    finalized block at validator 0 (p50, p99).
 //! 2. **Throughput**: the second block's payments submitted all at once, spread over every
 //!    validator; finalized payments per second from the first submission to the last
@@ -203,21 +203,6 @@ fn id_of(tx: &[u8]) -> Result<String, BenchError> {
     Ok(hex::encode(Transaction::decode(tx).map_err(err)?.id()))
 }
 
-/// Submits `tx` to validator 0, then to the others: every mempool then holds the chained
-/// workload in its order whoever proposes (gossip alone may arrive late or be rate-limited,
-/// and a later payment's anchor is the note tree after the earlier ones *in order*). Only
-/// validator 0's answer counts; the others may already have it by gossip, or in a block.
-fn submit_everywhere(clients: &[NodeClient], tx: &[u8]) -> Result<(), BenchError> {
-    let mut rest = clients.iter();
-    if let Some(first) = rest.next() {
-        first.submit(tx).map_err(err)?;
-    }
-    for c in rest {
-        let _ = c.submit(tx);
-    }
-    Ok(())
-}
-
 /// Dev parameters on disk (the validators read their verifying keys from there), made once.
 fn params_dir(cache: &Path, keys: &Keys) -> Result<PathBuf, BenchError> {
     let dir = cache.join(format!("cluster-params-seed{DEV_SEED}"));
@@ -342,33 +327,15 @@ pub fn run(
     step(progress, "funding");
     let start_height = clients[0].status().map_err(err)?.height;
     let tracker = Tracker::start(urls[0].clone(), start_height);
-    // Every deposit's anchor is the empty tree, which leaves the window 64 blocks after the
-    // first deposit lands: each validator gets all of them at once, in order, in parallel.
-    let funding_ids: Vec<String> = blocks
-        .funding
-        .iter()
-        .map(|tx| id_of(tx))
-        .collect::<Result<_, _>>()?;
-    std::thread::scope(|scope| -> Result<(), BenchError> {
-        let handles: Vec<_> = clients
-            .iter()
-            .map(|client| {
-                let funding = &blocks.funding;
-                scope.spawn(move || -> Result<(), BenchError> {
-                    // A deposit may already be pending or final here through gossip; whether
-                    // all landed is checked below.
-                    for tx in funding {
-                        let _ = client.submit(tx);
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join().map_err(|_| err("a submitter thread failed"))??;
-        }
-        Ok(())
-    })?;
+    // Through validator 0 only: the others then receive them in its order, by its gossip (a
+    // validator does not re-gossip, so submitting everywhere could let a later deposit reach a
+    // proposer first by another validator's gossip). The payments' anchor is the note tree
+    // after the deposits in workload order.
+    let mut funding_ids = Vec::new();
+    for tx in &blocks.funding {
+        clients[0].submit(tx).map_err(err)?;
+        funding_ids.push(id_of(tx)?);
+    }
     tracker.wait_all(&funding_ids, Duration::from_secs(300))?;
 
     // Phase 1: latency at the offered rate.
@@ -386,7 +353,7 @@ pub fn run(
             std::thread::sleep(wait);
         }
         let t = Instant::now();
-        submit_everywhere(&clients, tx)?;
+        clients[0].submit(tx).map_err(err)?;
         submitted.push((id_of(tx)?, t));
     }
     let ids: Vec<String> = submitted.iter().map(|(id, _)| id.clone()).collect();

@@ -542,130 +542,126 @@ fn simulate(seed: u64) -> (Vec<Vec<(u64, [u8; 32])>>, u64, usize) {
     let cfg = deterministic::Config::new()
         .with_seed(seed)
         .with_timeout(Some(Duration::from_secs(3_600)));
-    let out =
-        deterministic::Runner::new(cfg).start(|context| async move {
-            let keys = validator_keys();
-            let (network, oracle) = simulated::Network::new_with_peers(
-                context.child("network"),
-                simulated::Config {
-                    max_size: (zkreg_node::block::max_block_bytes() + 65_536) as u32,
-                    max_peers_per_set: NZUsize!(4),
-                    // While validator 1 is down, progress needs the Byzantine validator's votes
-                    // (crash + Byzantine is two faults of four, past f = 1): a block call is
-                    // recorded but does not cut it off.
-                    disconnect_on_block: false,
-                    tracked_peer_sets: NZUsize!(1),
-                },
-                keys.iter().map(|k| k.public_key()),
-            )
-            .await;
-            network.start();
-            for a in &keys {
-                for b in &keys {
-                    if a.public_key() != b.public_key() {
-                        oracle
-                            .add_link(
-                                a.public_key(),
-                                b.public_key(),
-                                Link {
-                                    latency: Duration::from_millis(50),
-                                    jitter: Duration::from_millis(5),
-                                    success_rate: commonware_utils::probability!(1.0),
-                                },
-                            )
-                            .await
-                            .unwrap();
-                    }
+    let out = deterministic::Runner::new(cfg).start(|context| async move {
+        let keys = validator_keys();
+        let (network, oracle) = simulated::Network::new_with_peers(
+            context.child("network"),
+            simulated::Config {
+                max_size: (zkreg_node::block::max_block_bytes() + 65_536) as u32,
+                max_peers_per_set: NZUsize!(4),
+                // While validator 1 is down, progress needs the Byzantine validator's votes
+                // (crash + Byzantine is two faults of four, past f = 1): a block call is
+                // recorded but does not cut it off.
+                disconnect_on_block: false,
+                tracked_peer_sets: NZUsize!(1),
+            },
+            keys.iter().map(|k| k.public_key()),
+        )
+        .await;
+        network.start();
+        for a in &keys {
+            for b in &keys {
+                if a.public_key() != b.public_key() {
+                    oracle
+                        .add_link(
+                            a.public_key(),
+                            b.public_key(),
+                            Link {
+                                latency: Duration::from_millis(50),
+                                jitter: Duration::from_millis(5),
+                                success_rate: commonware_utils::probability!(1.0),
+                            },
+                        )
+                        .await
+                        .unwrap();
                 }
             }
-            let log = Arc::new(std::sync::Mutex::new(Proposals::default()));
-            let mut nodes = Vec::new();
-            for (i, key) in keys.iter().enumerate().take(3) {
-                nodes.push(
-                    start_validator(context.child("validator"), &oracle, key, &paths[i]).await,
-                );
-            }
-            let _twins = start_twins(
-                context.child("byzantine"),
-                &oracle,
-                &keys[3],
-                [&paths[3], &paths[4]],
-                log.clone(),
-            )
-            .await;
-            let bad = || log.lock().unwrap().bad;
-            let state = |i: usize,
+        }
+        let log = Arc::new(std::sync::Mutex::new(Proposals::default()));
+        let mut nodes = Vec::new();
+        for (i, key) in keys.iter().enumerate().take(3) {
+            nodes.push(start_validator(context.child("validator"), &oracle, key, &paths[i]).await);
+        }
+        let _twins = start_twins(
+            context.child("byzantine"),
+            &oracle,
+            &keys[3],
+            [&paths[3], &paths[4]],
+            log.clone(),
+        )
+        .await;
+        let bad = || log.lock().unwrap().bad;
+        let state = |i: usize,
                          nodes: &Vec<(
                 commonware_runtime::Handle<()>,
                 std::sync::Weak<NodeState>,
             )>| nodes[i].1.upgrade().expect("running");
-            let s0 = state(0, &nodes);
-            let now = |c: &deterministic::Context| zkreg_node::app::unix_secs(c.current());
-            s0.submit(&t.mint, "test", now(&context))
-                .expect("mint admitted");
-            wait_for(&context, "the mint on validators 0-2", || {
-                (0..3).all(|i| committed(&state(i, &nodes), &t.mint))
-            })
-            .await;
+        let s0 = state(0, &nodes);
+        let now = |c: &deterministic::Context| zkreg_node::app::unix_secs(c.current());
+        s0.submit(&t.mint, "test", now(&context))
+            .expect("mint admitted");
+        wait_for(&context, "the mint on validators 0-2", || {
+            (0..3).all(|i| committed(&state(i, &nodes), &t.mint))
+        })
+        .await;
 
-            // Validator 1 crashes (its tasks are aborted; its ledger and journals stay).
-            let (h1, _) = nodes.remove(1);
-            h1.abort();
-            let _ = h1.await;
-            let crashed_at = s0.with_ledger(|l| l.status().height);
-            nodes.insert(
-                1,
-                (
-                    context.child("dead").spawn(|_| async {}),
-                    std::sync::Weak::new(),
-                ),
-            );
+        // Validator 1 crashes (its tasks are aborted; its ledger and journals stay).
+        let (h1, _) = nodes.remove(1);
+        h1.abort();
+        let _ = h1.await;
+        let crashed_at = s0.with_ledger(|l| l.status().height);
+        nodes.insert(
+            1,
+            (
+                context.child("dead").spawn(|_| async {}),
+                std::sync::Weak::new(),
+            ),
+        );
 
-            // The payment goes in while validator 1 is down; the Byzantine validator keeps adding
-            // the double spend to its proposals.
-            s0.submit(&t.pay, "test", now(&context))
-                .expect("payment admitted");
-            let bad_before = bad();
-            wait_for(&context, "the payment on validators 0 and 2", || {
-                [0, 2].iter().all(|&i| committed(&state(i, &nodes), &t.pay))
-            })
-            .await;
-            wait_for(&context, "a Byzantine proposal", || bad() > bad_before).await;
-            let target = s0.with_ledger(|l| l.status().height) + 3;
-            wait_for(&context, "progress without validator 1", || {
-                s0.with_ledger(|l| l.status().height) >= target
-            })
-            .await;
+        // The payment goes in while validator 1 is down; the Byzantine validator keeps adding
+        // the double spend to its proposals.
+        s0.submit(&t.pay, "test", now(&context))
+            .expect("payment admitted");
+        let bad_before = bad();
+        wait_for(&context, "the payment on validators 0 and 2", || {
+            [0, 2].iter().all(|&i| committed(&state(i, &nodes), &t.pay))
+        })
+        .await;
+        wait_for(&context, "a Byzantine proposal", || bad() > bad_before).await;
+        let target = s0.with_ledger(|l| l.status().height) + 3;
+        wait_for(&context, "progress without validator 1", || {
+            s0.with_ledger(|l| l.status().height) >= target
+        })
+        .await;
 
-            // Validator 1 restarts from its own disk and catches up.
-            context.sleep(Duration::from_secs(1)).await;
-            let restarted =
-                start_validator(context.child("validator"), &oracle, &keys[1], &paths[1]).await;
-            nodes[1] = restarted;
-            let goal = s0.with_ledger(|l| l.status().height) + 3;
-            wait_for(&context, "validator 1 to catch up", || {
-                (0..3).all(|i| state(i, &nodes).with_ledger(|l| l.status().height) >= goal)
-            })
-            .await;
-            let s1 = state(1, &nodes);
+        // Validator 1 restarts from its own disk and catches up.
+        context.sleep(Duration::from_secs(1)).await;
+        let restarted =
+            start_validator(context.child("validator"), &oracle, &keys[1], &paths[1]).await;
+        nodes[1] = restarted;
+        let goal = s0.with_ledger(|l| l.status().height) + 3;
+        wait_for(&context, "validator 1 to catch up", || {
+            (0..3).all(|i| state(i, &nodes).with_ledger(|l| l.status().height) >= goal)
+        })
+        .await;
+        let s1 = state(1, &nodes);
+        assert!(
+            s1.with_ledger(|l| l.status().height) > crashed_at,
+            "validator 1 caught up past its crash"
+        );
+        for i in 0..3 {
+            let s = state(i, &nodes);
+            assert!(committed(&s, &t.pay), "validator {i} has the payment");
             assert!(
-                s1.with_ledger(|l| l.status().height) > crashed_at,
-                "validator 1 caught up past its crash"
+                !committed(&s, &t.double),
+                "validator {i} never commits the double spend"
             );
-            for i in 0..3 {
-                let s = state(i, &nodes);
-                assert!(committed(&s, &t.pay), "validator {i} has the payment");
-                assert!(
-                    !committed(&s, &t.double),
-                    "validator {i} never commits the double spend"
-                );
-                assert!(s.halted().is_none());
-            }
-            let traces: Vec<Vec<(u64, [u8; 32])>> =
-                (0..3).map(|i| roots(&state(i, &nodes))).collect();
-            let log = log.lock().unwrap();
-            (traces, log.bad, log.equivocations())
-        });
+            assert!(s.halted().is_none());
+        }
+        let traces: Vec<Vec<(u64, [u8; 32])>> = (0..3).map(|i| roots(&state(i, &nodes))).collect();
+        let log = log.lock().unwrap();
+        (traces, log.bad, log.equivocations())
+    });
     drop(dirs);
     out
 }
