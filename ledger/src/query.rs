@@ -162,6 +162,8 @@ fn access_record(k: &[u8], v: &[u8]) -> Result<AccessRecord, LedgerError> {
     })
 }
 
+/// A stored row as it is on disk: (key, value).
+pub type RawRow = (Vec<u8>, Vec<u8>);
 impl Ledger {
     /// What block `height` did, if it is committed (height 0 is the genesis state).
     pub fn block_at(&self, height: u64) -> Result<Option<BlockSummary>, LedgerError> {
@@ -278,7 +280,7 @@ impl Ledger {
 
     /// The raw audit rows (key `height ‖ index`, value `kind ‖ tx id ‖ payload`) of heights
     /// `from..=to`, as a node serves them; [`audit_record`] reads one.
-    pub fn audit_rows(&self, from: u64, to: u64) -> Result<Vec<(Vec<u8>, Vec<u8>)>, LedgerError> {
+    pub fn audit_rows(&self, from: u64, to: u64) -> Result<Vec<RawRow>, LedgerError> {
         let height = self.cache().tip.height;
         if from > to || to > height {
             return Err(LedgerError::NotFound(format!(

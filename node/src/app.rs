@@ -100,7 +100,7 @@ impl<E: Clock + Send + Sync + 'static> commonware_consensus::Application<E> for 
     ) -> Option<Digested<Block>> {
         let parent = ancestry.next().await?;
         let parent: &Block = parent.inner();
-        if self.settle(&clock, &parent).await? != ParentStatus::Tip {
+        if self.settle(&clock, parent).await? != ParentStatus::Tip {
             return None;
         }
         let started = clock.current();
@@ -132,11 +132,11 @@ impl<E: Clock + Send + Sync + 'static> commonware_consensus::Application<E> for 
             return false;
         };
         let (block, parent): (&Block, &Block) = (block.inner(), parent.inner());
-        match self.settle(&clock, &parent).await {
+        match self.settle(&clock, parent).await {
             None => false,
             // Already committed past the parent: valid only if it is the block committed here.
             Some(ParentStatus::Past(root)) => root == Some(block.state_root),
-            Some(_) => match self.state.verify(&block) {
+            Some(_) => match self.state.verify(block) {
                 Ok(()) => true,
                 Err(why) => {
                     warn!(height = block.height, %why, "refusing proposed block");

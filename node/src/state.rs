@@ -310,9 +310,7 @@ impl NodeState {
                     return Some(block);
                 }
                 Err(LedgerError::Rejected(r)) => {
-                    let Some(i) = r.index.filter(|i| *i < picked.len()) else {
-                        return None;
-                    };
+                    let i = r.index.filter(|i| *i < picked.len())?;
                     let (id, _) = picked.remove(i);
                     self.mempool
                         .lock()

@@ -533,9 +533,12 @@ async fn wait_for(context: &deterministic::Context, what: &str, mut f: impl FnMu
     panic!("timed out waiting for {what}");
 }
 
+/// A validator's committed (height, state root) at every height.
+type Trace = Vec<(u64, [u8; 32])>;
+
 /// One run: returns the honest validators' final (height, root) traces, how many bad blocks
 /// the Byzantine validator proposed and in how many views its twins equivocated.
-fn simulate(seed: u64) -> (Vec<Vec<(u64, [u8; 32])>>, u64, usize) {
+fn simulate(seed: u64) -> (Vec<Trace>, u64, usize) {
     let dirs: Vec<tempfile::TempDir> = (0..5).map(|_| tempfile::tempdir().unwrap()).collect();
     let paths: Vec<PathBuf> = dirs.iter().map(|d| d.path().to_path_buf()).collect();
     let t = txs();
@@ -658,7 +661,7 @@ fn simulate(seed: u64) -> (Vec<Vec<(u64, [u8; 32])>>, u64, usize) {
             );
             assert!(s.halted().is_none());
         }
-        let traces: Vec<Vec<(u64, [u8; 32])>> = (0..3).map(|i| roots(&state(i, &nodes))).collect();
+        let traces: Vec<Trace> = (0..3).map(|i| roots(&state(i, &nodes))).collect();
         let log = log.lock().unwrap();
         (traces, log.bad, log.equivocations())
     });
