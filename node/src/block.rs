@@ -209,9 +209,16 @@ mod tests {
             Block::from_bytes(&long),
             Err(CodecError::ExtraData(1))
         ));
+        // (The last transaction is empty: cutting one byte cuts its length prefix.)
         assert!(matches!(
             Block::from_bytes(&bytes[..bytes.len() - 1]),
-            Err(CodecError::InvalidLength(_))
+            Err(CodecError::EndOfBuffer)
+        ));
+        // Cutting into a transaction's bytes: its length is more than what is left.
+        let first_tx_end = 32 + 8 + 8 + 32 + 4 + 4 + 3;
+        assert!(matches!(
+            Block::from_bytes(&bytes[..first_tx_end - 1]),
+            Err(CodecError::InvalidLength(3))
         ));
         let mut many = bytes[..80].to_vec();
         many.extend_from_slice(&((MAX_BLOCK_TXS as u32) + 1).to_be_bytes());
