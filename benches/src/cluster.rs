@@ -228,6 +228,40 @@ fn params_dir(cache: &Path, keys: &Keys) -> Result<PathBuf, BenchError> {
     Ok(dir)
 }
 
+/// After funding, validator 0's note tree must be the single-process ledger's (the payments'
+/// anchor); if not, says how the chain differs: its note count and the order in which the
+/// deposits went in.
+fn check_funded(
+    client: &NodeClient,
+    from: u64,
+    funding: &[String],
+    want: Option<&str>,
+) -> Result<(), BenchError> {
+    let anchors = client.anchors().map_err(err)?;
+    if want.is_some_and(|w| anchors.note_roots.iter().any(|r| r == w)) {
+        return Ok(());
+    }
+    let status = client.status().map_err(err)?;
+    let mut order = Vec::new();
+    for h in from + 1..=anchors.height {
+        let block = client.block(h).map_err(err)?;
+        for tx in &block.txs {
+            order.push(match funding.iter().position(|f| *f == tx.id) {
+                Some(i) => format!("{h}:{i}"),
+                None => format!("{h}:other"),
+            });
+        }
+    }
+    Err(err(format!(
+        "after funding, validator 0 (height {}, {} notes) has no note root {:?} (its newest: {:?}); deposits in chain order: {}",
+        anchors.height,
+        status.notes,
+        want,
+        anchors.note_roots.last(),
+        order.join(" ")
+    )))
+}
+
 /// Runs the cluster benchmark.
 pub fn run(
     opts: &ClusterOptions,
@@ -283,6 +317,12 @@ pub fn run(
     }
     rates.sort_by(f64::total_cmp);
     let single = rates[rates.len() / 2];
+    // The note root the payments are anchored to: the single-process ledger's after funding.
+    let funded_root = {
+        let (ledger, _dir) = bench.fresh()?;
+        let roots = ledger.accepted_anchors();
+        roots.last().map(zkreg_verifier::fieldhex::fr_hex)
+    };
     drop(bench);
 
     step(progress, "starting the validators");
@@ -337,6 +377,7 @@ pub fn run(
         funding_ids.push(id_of(tx)?);
     }
     tracker.wait_all(&funding_ids, Duration::from_secs(300))?;
+    check_funded(&clients[0], start_height, &funding_ids, funded_root.as_deref())?;
 
     // Phase 1: latency at the offered rate.
     step(progress, "latency phase");

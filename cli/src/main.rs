@@ -529,12 +529,17 @@ fn run(cli: Cli) -> Result<()> {
     if let Command::Node(NodeCmd::Run { config }) = &command {
         return node_cmd::cmd_run(config);
     }
-    if let Some(url) = node.as_deref() {
-        if let Some(done) = run_on_node(url, &command)? {
-            return Ok(done);
-        }
+    let route = match node.as_deref() {
+        Some(url) => run_on_node(url, &command)?,
+        None => OnNode::Local,
+    };
+    if let OnNode::Done = route {
+        return Ok(());
     }
     let mut s = Session::new(Home::resolve(home)?);
+    if let (OnNode::SyncFirst, Some(url)) = (&route, node.as_deref()) {
+        node_cmd::cmd_sync(&mut s, url)?;
+    }
     match command {
         Command::Demo => {}
         Command::Setup { dev_seed, force } => {
@@ -624,7 +629,7 @@ fn run(cli: Cli) -> Result<()> {
             )?;
             let bytes = ledger_cmd::write_tx(&out, &b.tx)?;
             println!("mint of {amount} {asset} to {to} signed by {issuer}");
-            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs);
+            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs, node.as_deref());
         }
         Command::Pay {
             wallet,
@@ -656,7 +661,7 @@ fn run(cli: Cli) -> Result<()> {
             )?;
             let bytes = ledger_cmd::write_tx(&out, &b.tx)?;
             println!("payment of {amount} {asset} from {wallet} to {to} (fee {fee})");
-            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs);
+            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs, node.as_deref());
         }
         Command::Withdraw {
             wallet,
@@ -688,7 +693,7 @@ fn run(cli: Cli) -> Result<()> {
             )?;
             let bytes = ledger_cmd::write_tx(&out, &b.tx)?;
             println!("withdrawal of {amount} {asset} by {wallet}, signed by {issuer}");
-            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs);
+            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs, node.as_deref());
         }
         Command::Wallet(w) => match w {
             WalletCmd::Sync(a) => {
@@ -699,7 +704,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             WalletCmd::History(a) => pay::cmd_history(&mut s, &a.wallet, a.json)?,
         },
-        Command::Consent(c) => run_consent(&mut s, c)?,
+        Command::Consent(c) => run_consent(&mut s, c, node.as_deref())?,
         Command::Audit(a) => match a {
             AuditCmd::Export {
                 regulator,
@@ -735,18 +740,42 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-/// The commands that run against a node with `--node URL`; `Ok(None)` for commands that do not
-/// touch the ledger (they run as usual). A ledger command without a node path is refused
-/// rather than silently run against the local ledger.
-fn run_on_node(url: &str, command: &Command) -> Result<Option<()>> {
+/// How a command runs with `--node URL`.
+enum OnNode {
+    /// Answered by the node itself (submit, status).
+    Done,
+    /// Runs as usual: it does not touch the ledger, or it has its own node path (`ledger
+    /// sync`, `wallet sync|balance`, `audit export`).
+    Local,
+    /// Needs the chain's trees (a note's or a grant's witness, a spend's history): the home's
+    /// replica is first brought to the node's tip by `ledger sync` (every block re-verified,
+    /// its state root compared with the node's), then the command runs on it. A wallet never
+    /// asks the node for a Merkle path, which would tell the node which note it spends.
+    SyncFirst,
+}
+
+/// The commands that run against a node with `--node URL`. A ledger command without a node
+/// path is refused rather than silently run against the local ledger.
+fn run_on_node(url: &str, command: &Command) -> Result<OnNode> {
     match command {
         Command::Ledger(LedgerCmd::Submit { txfiles, wait, .. }) => {
             node_cmd::cmd_submit(url, txfiles, *wait)?
         }
         Command::Ledger(LedgerCmd::Status { json }) => node_cmd::cmd_status(url, *json)?,
-        Command::Ledger(LedgerCmd::Sync) => return Ok(None),
+        Command::Ledger(LedgerCmd::Sync) => return Ok(OnNode::Local),
         Command::Wallet(WalletCmd::Sync(_) | WalletCmd::Balance(_))
-        | Command::Audit(AuditCmd::Export { .. }) => return Ok(None),
+        | Command::Audit(AuditCmd::Export { .. }) => return Ok(OnNode::Local),
+        Command::Mint { .. }
+        | Command::Pay { .. }
+        | Command::Withdraw { .. }
+        | Command::Wallet(WalletCmd::History(_))
+        | Command::Consent(
+            ConsentCmd::Approve { .. }
+            | ConsentCmd::Access { .. }
+            | ConsentCmd::Revoke { .. }
+            | ConsentCmd::Log { .. },
+        )
+        | Command::Audit(AuditCmd::Disclose { .. }) => return Ok(OnNode::SyncFirst),
         Command::Setup { .. }
         | Command::Params(_)
         | Command::Info { .. }
@@ -755,13 +784,16 @@ fn run_on_node(url: &str, command: &Command) -> Result<Option<()>> {
         | Command::Verify { .. }
         | Command::Bench { .. }
         | Command::Demo
-        | Command::Node(_) => return Ok(None),
-        _ => bail!("this command does not work against a node yet; run it without --node on a home with a local ledger"),
+        | Command::Consent(ConsentCmd::Request { .. } | ConsentCmd::Deny { .. })
+        | Command::Node(_) => return Ok(OnNode::Local),
+        Command::Ledger(LedgerCmd::Init { .. }) => bail!(
+            "ledger init makes a local ledger; to join a node's chain, fetch its genesis (GET /v1/genesis) and run `zkreg ledger init --genesis FILE`"
+        ),
     }
-    Ok(Some(()))
+    Ok(OnNode::Done)
 }
 
-fn run_consent(s: &mut Session, c: ConsentCmd) -> Result<()> {
+fn run_consent(s: &mut Session, c: ConsentCmd, node: Option<&str>) -> Result<()> {
     match c {
         ConsentCmd::Request {
             institution,
@@ -795,7 +827,7 @@ fn run_consent(s: &mut Session, c: ConsentCmd) -> Result<()> {
                 "{owner} approved request {}: {} may use {} for {} for {} day(s)",
                 r.id, r.institution_name, r.dataset, r.purpose, r.days
             );
-            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs);
+            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs, node);
         }
         ConsentCmd::Deny {
             owner,
@@ -828,7 +860,7 @@ fn run_consent(s: &mut Session, c: ConsentCmd) -> Result<()> {
             let b = consent::access(s, &institution, &which, &nonce, now, service.as_deref())?;
             let bytes = ledger_cmd::write_tx(&out, &b.tx)?;
             println!("{institution} proved a valid grant (which one stays hidden) for request nonce {nonce}");
-            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs);
+            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs, node);
         }
         ConsentCmd::Revoke {
             owner,
@@ -846,7 +878,7 @@ fn run_consent(s: &mut Session, c: ConsentCmd) -> Result<()> {
             let b = consent::revoke(s, &owner, &which)?;
             let bytes = ledger_cmd::write_tx(&out, &b.tx)?;
             println!("{owner} withdrew consent; once submitted, the grant can no longer be used");
-            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs);
+            pay::print_written(&out, &b.tx, bytes.len(), b.prove_secs, node);
         }
         ConsentCmd::Log { owner, json } => consent::cmd_log(s, &owner, json)?,
     }

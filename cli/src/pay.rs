@@ -144,14 +144,26 @@ pub fn build(session: &mut Session, keys: WalletKeys, a: &PayArgs, show: bool) -
 }
 
 /// Prints where a transaction went.
-pub fn print_written(out: &std::path::Path, tx: &Transaction, bytes: usize, secs: f64) {
+pub fn print_written(
+    out: &std::path::Path,
+    tx: &Transaction,
+    bytes: usize,
+    secs: f64,
+    node: Option<&str>,
+) {
     println!(
         "proved the {} statement in {secs:.2} s; wrote {bytes} bytes to {}",
         tx.kind().name(),
         out.display()
     );
     println!("tx id {}", util::id_hex(&tx.id()));
-    println!("submit it with: zkreg ledger submit {}", out.display());
+    match node {
+        Some(url) => println!(
+            "submit it with: zkreg --node {url} ledger submit {}",
+            out.display()
+        ),
+        None => println!("submit it with: zkreg ledger submit {}", out.display()),
+    }
 }
 
 /// Label names known to this home (genesis assets).

@@ -23,12 +23,12 @@ use commonware_cryptography::{
     ChaCha20Poly1305, Signer,
 };
 use commonware_p2p::{authenticated::lookup, Address, AddressableManager};
-use commonware_runtime::{tokio as cw_tokio, Quota, Runner, Supervisor};
+use commonware_runtime::{tokio as cw_tokio, Runner, Supervisor};
 use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
 };
-use commonware_utils::{ordered::Map, ordered::Set, NZUsize, NZU32};
+use commonware_utils::{ordered::Map, ordered::Set, NZUsize};
 use serde::{Deserialize, Serialize};
 use std::{
     net::SocketAddr,
@@ -307,7 +307,7 @@ pub fn run(cfg: NodeConfig) -> Result<(), NetworkError> {
         );
         let (mut network, mut oracle) = lookup::Network::new(context.child("p2p"), p2p_cfg);
         oracle.track(0, peers);
-        let quota = Quota::per_second(NZU32!(10_000));
+        let quota = channels::QUOTA;
         let votes = network.register(channels::VOTES, quota);
         let certificates = network.register(channels::CERTIFICATES, quota);
         let resolver = network.register(channels::RESOLVER, quota);

@@ -110,6 +110,8 @@ fn chain_n(n: u64) -> ChainConfig {
 /// A mint to Alice, then two payments spending the same note (to Bob and to Carol).
 struct Txs {
     mint: Vec<u8>,
+    /// The mint proven a second time: the same id (it does not cover the proof), other bytes.
+    mint_again: Vec<u8>,
     pay: Vec<u8>,
     double: Vec<u8>,
 }
@@ -145,7 +147,8 @@ fn txs() -> &'static Txs {
         )
         .unwrap();
         u.sign_as_issuer(&issuer());
-        let mint = prover.prove(u, r).unwrap().encode();
+        let mint = prover.prove(u.clone(), r).unwrap().encode();
+        let mint_again = prover.prove(u, r).unwrap().encode();
         l.apply_block(1, 1, std::slice::from_ref(&mint)).unwrap();
         let mut alice = alice;
         let outs: Vec<LedgerOutput> = l
@@ -169,8 +172,39 @@ fn txs() -> &'static Txs {
             _ => unreachable!(),
         };
         assert!(nfs(&pay).iter().any(|n| nfs(&double).contains(n)));
-        Txs { mint, pay, double }
+        Txs {
+            mint,
+            mint_again,
+            pay,
+            double,
+        }
     })
+}
+
+/// The mempool hands a block the verdicts it admitted only for the very bytes it admitted: the
+/// same mint proven again has the same id but another proof, and gets no verdict (a lookup by
+/// id would reuse a proof check for a proof never checked).
+#[test]
+fn admitted_verdicts_are_found_by_bytes_not_id() {
+    let t = txs();
+    let id = |b: &[u8]| Transaction::decode(b).unwrap().id();
+    assert_eq!(id(&t.mint), id(&t.mint_again));
+    assert_ne!(t.mint, t.mint_again);
+    let dir = tempfile::tempdir().unwrap();
+    let state = open_state(dir.path());
+    assert_eq!(
+        state.submit_local(&t.mint, "c", 1).unwrap(),
+        (id(&t.mint), true)
+    );
+    // The second proof is the same transaction to the mempool: already waiting.
+    assert_eq!(
+        state.submit_local(&t.mint_again, "c", 1).unwrap(),
+        (id(&t.mint), false)
+    );
+    state.with_mempool(|m| {
+        assert!(m.admitted(&t.mint).is_some());
+        assert!(m.admitted(&t.mint_again).is_none());
+    });
 }
 
 /// A twin of the Byzantine validator. Both twins run with the validator's key, each seeing a
@@ -261,8 +295,7 @@ impl<E: Clock + Send + Sync + 'static> commonware_consensus::Application<E> for 
     }
 }
 
-const QUOTA: commonware_runtime::Quota =
-    commonware_runtime::Quota::per_second(commonware_utils::NZU32!(100_000));
+const QUOTA: commonware_runtime::Quota = channels::QUOTA;
 
 fn policy() -> BuildPolicy {
     BuildPolicy {

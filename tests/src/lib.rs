@@ -120,3 +120,32 @@ pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Makes a dev home at `home`: dev-seed parameters (INSECURE, asserted), keys `reg`
+/// (regulator), `bank` (issuer of USD), wallets `alice`, `bob`, `lender`, and a ledger at
+/// height 0 naming them.
+pub fn dev_home(home: &Path) {
+    let out = zkreg_ok(home, &["setup", "--dev-seed", "7"]);
+    assert!(out.contains("INSECURE"), "{out}");
+    for (kind, name) in [
+        ("regulator", "reg"),
+        ("issuer", "bank"),
+        ("wallet", "alice"),
+        ("wallet", "bob"),
+        ("wallet", "lender"),
+    ] {
+        zkreg_ok(home, &["keys", "new", "--kind", kind, name]);
+    }
+    zkreg_ok(
+        home,
+        &[
+            "ledger",
+            "init",
+            "--regulator",
+            "reg",
+            "--issuer",
+            "USD=bank",
+            "--allow-insecure-keys",
+        ],
+    );
+}

@@ -12,7 +12,7 @@ use std::{
     sync::OnceLock,
 };
 use tempfile::TempDir;
-use zkreg_e2e::{copy_dir, zkreg, zkreg_err, zkreg_ok};
+use zkreg_e2e::{copy_dir, dev_home, zkreg, zkreg_err, zkreg_ok};
 
 /// A base home with dev parameters, keys (reg, bank, alice, bob, lender) and a ledger at height 0.
 fn base() -> &'static Path {
@@ -25,29 +25,7 @@ fn base() -> &'static Path {
             .expect("temp dir");
         let home = dir.path().join("home");
         let h = home.as_path();
-        let out = zkreg_ok(h, &["setup", "--dev-seed", "7"]);
-        assert!(out.contains("INSECURE"), "{out}");
-        for (kind, name) in [
-            ("regulator", "reg"),
-            ("issuer", "bank"),
-            ("wallet", "alice"),
-            ("wallet", "bob"),
-            ("wallet", "lender"),
-        ] {
-            zkreg_ok(h, &["keys", "new", "--kind", kind, name]);
-        }
-        zkreg_ok(
-            h,
-            &[
-                "ledger",
-                "init",
-                "--regulator",
-                "reg",
-                "--issuer",
-                "USD=bank",
-                "--allow-insecure-keys",
-            ],
-        );
+        dev_home(h);
         (dir, home)
     });
     home
