@@ -775,7 +775,9 @@ fn run_on_node(url: &str, command: &Command) -> Result<OnNode> {
             | ConsentCmd::Revoke { .. }
             | ConsentCmd::Log { .. },
         )
-        | Command::Audit(AuditCmd::Disclose { .. }) => return Ok(OnNode::SyncFirst),
+        | Command::Audit(AuditCmd::Disclose { .. } | AuditCmd::VerifyDisclosure { .. }) => {
+            return Ok(OnNode::SyncFirst)
+        }
         Command::Setup { .. }
         | Command::Params(_)
         | Command::Info { .. }
