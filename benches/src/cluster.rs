@@ -228,6 +228,14 @@ fn params_dir(cache: &Path, keys: &Keys) -> Result<PathBuf, BenchError> {
     Ok(dir)
 }
 
+/// The cluster chain's anchor window, in blocks. Under load the validators finalize a block
+/// as soon as one is ready (tens per second on loopback), so the default 64 blocks last a few
+/// seconds: the workload's payments, proven ahead against the note tree after funding, were
+/// refused ("the anchor is not among the last 64 note-tree roots") a few seconds into the
+/// latency phase. A network this fast wants a window measured in time (here about a minute);
+/// `zkreg ledger init --anchor-window` sets it, and README says so.
+pub const ANCHOR_WINDOW: u64 = 1024;
+
 /// After funding, validator 0's note tree must be the single-process ledger's (the payments'
 /// anchor); if not, says how the chain differs: its note count and the order in which the
 /// deposits went in.
@@ -270,6 +278,7 @@ pub fn run(
     let step = |p: &mut dyn FnMut(ClusterStage), s: &str| p(ClusterStage::Step(s.to_string()));
     step(progress, "dev keys and parameters");
     let mut keys = Keys::dev()?;
+    keys.anchor_window = Some(ANCHOR_WINDOW);
     let params = params_dir(&opts.cache_dir, &keys)?;
 
     // The network: the benchmark chain with this network's (seeded, so cacheable) validators.
@@ -394,7 +403,9 @@ pub fn run(
             std::thread::sleep(wait);
         }
         let t = Instant::now();
-        clients[0].submit(tx).map_err(err)?;
+        clients[0]
+            .submit(tx)
+            .map_err(|e| err(format!("latency phase, payment {k}: {e}")))?;
         submitted.push((id_of(tx)?, t));
     }
     let ids: Vec<String> = submitted.iter().map(|(id, _)| id.clone()).collect();

@@ -69,6 +69,10 @@ pub struct Keys {
     /// ledger benchmark; the cluster benchmark sets its network's). Part of the chain hash,
     /// so of every workload transaction.
     pub validators: Vec<String>,
+    /// The genesis anchor window in blocks (`None`: the genesis default, as the
+    /// single-process chain has); the cluster benchmark widens it (see
+    /// [`crate::cluster::ANCHOR_WINDOW`]).
+    pub anchor_window: Option<u64>,
 }
 
 impl Keys {
@@ -82,6 +86,7 @@ impl Keys {
             vks,
             payment_pk_bytes,
             validators: Vec::new(),
+            anchor_window: None,
         })
     }
 
@@ -112,6 +117,9 @@ impl Keys {
         );
         g.allow_insecure_keys = true;
         g.validators = self.validators.clone();
+        if let Some(w) = self.anchor_window {
+            g.anchor_window = w;
+        }
         ChainConfig::new(g).map_err(|e| BenchError::Setup(e.to_string()))
     }
 }
