@@ -389,7 +389,12 @@ pub fn run(
         funding_ids.push(id_of(tx)?);
     }
     tracker.wait_all(&funding_ids, Duration::from_secs(300))?;
-    check_funded(&clients[0], start_height, &funding_ids, funded_root.as_deref())?;
+    check_funded(
+        &clients[0],
+        start_height,
+        &funding_ids,
+        funded_root.as_deref(),
+    )?;
 
     // Phase 1: latency at the offered rate.
     step(progress, "latency phase");

@@ -268,7 +268,8 @@ fn four_validators_on_loopback() {
         ],
     );
     assert!(
-        paid.contains("synced") && paid.contains(&format!("zkreg --node {} ledger submit", urls[1])),
+        paid.contains("synced")
+            && paid.contains(&format!("zkreg --node {} ledger submit", urls[1])),
         "{paid}"
     );
     submit(1, &tx("pay.tx"));
