@@ -74,6 +74,17 @@ pub struct ClusterReport {
     pub cluster_efficiency: f64,
     /// Blocks finalized during both phases.
     pub cluster_blocks: u64,
+    /// Blocks finalized during the throughput phase.
+    pub cluster_throughput_blocks: u64,
+    /// CPU time (user + system) all validator processes spent in the throughput phase, per
+    /// payment and validator, ms (Linux `/proc`; absent elsewhere). Against the single-process
+    /// cost per payment (2 cores ÷ its rate) it tells whether the cluster is CPU-bound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_cpu_ms_per_payment_per_validator: Option<f64>,
+    /// How busy the machine's cores were with validators through the throughput phase: their
+    /// CPU time ÷ (the phase's wall time × available cores).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_cpu_busy: Option<f64>,
 }
 
 /// What the run is doing.
@@ -96,6 +107,23 @@ fn err(what: impl std::fmt::Display) -> BenchError {
 
 /// Validator processes, killed when dropped.
 struct Validators(Vec<Child>);
+
+impl Validators {
+    /// User + system CPU seconds the validator processes have used, from `/proc/PID/stat`
+    /// (fields 14 and 15, in clock ticks of 1/100 s: Linux's `USER_HZ` on every architecture
+    /// it ships for); `None` where that is not readable.
+    fn cpu_secs(&self) -> Option<f64> {
+        let mut ticks = 0u64;
+        for c in &self.0 {
+            let stat = std::fs::read_to_string(format!("/proc/{}/stat", c.id())).ok()?;
+            // The command name (field 2) may hold spaces; fields after its ')' are plain.
+            let rest = stat.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            ticks += f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+        }
+        Some(ticks as f64 / 100.0)
+    }
+}
 
 impl Drop for Validators {
     fn drop(&mut self) {
@@ -449,6 +477,8 @@ pub fn run(
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    let cpu0 = children.cpu_secs();
+    let h0 = clients[0].status().map_err(err)?.height;
     let t0 = Instant::now();
     std::thread::scope(|scope| -> Result<(), BenchError> {
         let mut handles = Vec::new();
@@ -473,7 +503,12 @@ pub fn run(
     })?;
     let done = tracker.wait_all(&ids, Duration::from_secs(300))?;
     let last = done.iter().max().copied().unwrap_or(t0);
-    let cluster = ids.len() as f64 / last.saturating_duration_since(t0).as_secs_f64().max(1e-9);
+    let phase = last.saturating_duration_since(t0).as_secs_f64().max(1e-9);
+    let cluster = ids.len() as f64 / phase;
+    let cpu = children.cpu_secs().zip(cpu0).map(|(a, b)| a - b);
+    let measured = t0.elapsed().as_secs_f64().max(1e-9);
+    let h1 = clients[0].status().map_err(err)?.height;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let blocks_seen = tracker.stop()?;
     drop(children);
 
@@ -488,5 +523,9 @@ pub fn run(
         single_process_payments_per_s: single,
         cluster_efficiency: cluster / (single / opts.validators as f64),
         cluster_blocks: blocks_seen,
+        cluster_throughput_blocks: h1.saturating_sub(h0),
+        cluster_cpu_ms_per_payment_per_validator: cpu
+            .map(|c| c * 1e3 / ids.len() as f64 / opts.validators as f64),
+        cluster_cpu_busy: cpu.map(|c| c / (measured * cores)),
     })
 }

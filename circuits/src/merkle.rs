@@ -259,7 +259,7 @@ impl MerkleTree {
     pub fn prepare(&self, appends: &[Fr], sets: &[(u64, Fr)]) -> Result<TreeUpdate, TreeError> {
         let base_len = self.len();
         let len = base_len + appends.len() as u64;
-        if len > self.kind.capacity() {
+        if !self.fits(appends.len()) {
             return Err(TreeError::Full);
         }
         let mut level: BTreeMap<usize, Fr> = appends
@@ -294,6 +294,13 @@ impl MerkleTree {
             nodes,
             root,
         })
+    }
+
+    /// Whether `appends` more leaves fit (the capacity check of [`MerkleTree::prepare`]).
+    pub fn fits(&self, appends: usize) -> bool {
+        self.len()
+            .checked_add(appends as u64)
+            .is_some_and(|len| len <= self.kind.capacity())
     }
 
     /// Writes an update prepared against this tree in its current state.
@@ -353,6 +360,26 @@ impl MerkleTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The capacity rule (the ledger's `TreeFull`): on a one-level tree of four leaves, `fits`,
+    /// `append` and `prepare` all refuse a fifth leaf and accept the fourth.
+    #[test]
+    fn a_full_tree_refuses_appends() {
+        let mut t = MerkleTree::new(TreeKind {
+            depth: 1,
+            ..TreeKind::NOTES
+        });
+        assert!(t.fits(4) && !t.fits(5));
+        t.append_many(&[Fr::from(1u64); 3]).unwrap();
+        assert!(t.fits(1) && !t.fits(2));
+        assert!(matches!(
+            t.prepare(&[Fr::from(2u64); 2], &[]),
+            Err(TreeError::Full)
+        ));
+        assert!(t.prepare(&[Fr::from(2u64)], &[]).is_ok());
+        t.append(Fr::from(2u64)).unwrap();
+        assert!(matches!(t.append(Fr::from(3u64)), Err(TreeError::Full)));
+    }
 
     #[test]
     fn paths_lead_to_root() {
