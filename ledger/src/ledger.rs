@@ -1059,8 +1059,7 @@ impl<'a> BlockContext<'a> {
     /// The rule `finish` checks besides hashing: the block's appends fit in both trees.
     fn fits(&self) -> Result<(), LedgerError> {
         let cache = &self.ledger.cache;
-        if cache.note_tree.fits(self.new_cms.len()) && cache.grant_tree.fits(self.new_gcms.len())
-        {
+        if cache.note_tree.fits(self.new_cms.len()) && cache.grant_tree.fits(self.new_gcms.len()) {
             Ok(())
         } else {
             Err(LedgerError::Rejected(Rejection::block(Rule::TreeFull)))
