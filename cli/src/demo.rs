@@ -145,6 +145,7 @@ pub fn run(home_flag: Option<PathBuf>) -> Result<()> {
             issuers: vec![format!("{USD}=bank")],
             allow_insecure_keys: true,
             genesis: None,
+            node: None,
             chain_id: "zkreg-demo".into(),
             anchor_window: 64,
             time_tolerance: 600,

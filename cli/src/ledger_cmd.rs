@@ -24,6 +24,8 @@ pub struct InitOptions {
     pub allow_insecure_keys: bool,
     /// Use this genesis file instead of building one.
     pub genesis: Option<std::path::PathBuf>,
+    /// Join this node's chain: its genesis (`GET /v1/genesis`) instead of building one.
+    pub node: Option<String>,
     /// Chain name.
     pub chain_id: String,
     /// Anchor window K.
@@ -42,14 +44,20 @@ pub fn init(home: &Home, o: &InitOptions) -> Result<ChainConfig> {
         );
     }
     let manifest = home.manifest()?;
-    let text = match &o.genesis {
-        Some(path) => {
-            if o.regulator.is_some() || !o.issuers.is_empty() {
-                bail!("--genesis FILE replaces --regulator and --issuer: give one or the other");
-            }
-            util::read_text(path)?
+    if (o.genesis.is_some() || o.node.is_some()) && (o.regulator.is_some() || !o.issuers.is_empty())
+    {
+        bail!(
+            "--genesis FILE and --node URL replace --regulator and --issuer: give one or the other"
+        );
+    }
+    let text = match (&o.genesis, &o.node) {
+        (Some(_), Some(_)) => bail!("give --genesis FILE or --node URL, not both"),
+        (Some(path), None) => util::read_text(path)?,
+        (None, Some(url)) => {
+            let c = crate::node_cmd::connect(url)?;
+            serde_json::to_string_pretty(&c.chain().genesis)?
         }
-        None => {
+        (None, None) => {
             let Some(reg) = &o.regulator else {
                 bail!("--regulator NAME is required (or --genesis FILE)");
             };

@@ -66,8 +66,10 @@ keys/NAME.json (key files) and consent/ (consent requests, decisions and grants)
 struct Cli {
     #[arg(long, global = true, value_name = "DIR", long_help = HOME_HELP, help = "The zkreg home directory [default: $ZKREG_HOME, else $HOME/.zkreg]")]
     home: Option<PathBuf>,
-    /// Work against a running node's API instead of the local ledger (ledger submit|status,
-    /// wallet sync|balance, audit export).
+    /// Work against a running node's API instead of the local ledger: `ledger submit|status`,
+    /// `wallet sync|balance` and `audit export` ask the node; `ledger init` joins its chain
+    /// (its genesis); commands that need a witness or the history (pay, mint, withdraw, wallet
+    /// history, consent, audit disclose) first sync the local replica from the node.
     #[arg(long, global = true, value_name = "URL", env = "ZKREG_NODE")]
     node: Option<String>,
     #[command(subcommand)]
@@ -264,7 +266,8 @@ enum LedgerCmd {
         /// Accept INSECURE dev parameters (a test chain).
         #[arg(long)]
         allow_insecure_keys: bool,
-        /// Join a chain: use this genesis file instead of building one.
+        /// Join a chain: use this genesis file instead of building one (with --node: the
+        /// node's genesis).
         #[arg(long, value_name = "FILE")]
         genesis: Option<PathBuf>,
         /// Chain name.
@@ -583,6 +586,7 @@ fn run(cli: Cli) -> Result<()> {
                         issuers: issuer,
                         allow_insecure_keys,
                         genesis,
+                        node: node.clone(),
                         chain_id,
                         anchor_window,
                         time_tolerance,
@@ -788,9 +792,8 @@ fn run_on_node(url: &str, command: &Command) -> Result<OnNode> {
         | Command::Demo
         | Command::Consent(ConsentCmd::Request { .. } | ConsentCmd::Deny { .. })
         | Command::Node(_) => return Ok(OnNode::Local),
-        Command::Ledger(LedgerCmd::Init { .. }) => bail!(
-            "ledger init makes a local ledger; to join a node's chain, fetch its genesis (GET /v1/genesis) and run `zkreg ledger init --genesis FILE`"
-        ),
+        // Joins the node's chain: a local replica started from the node's genesis.
+        Command::Ledger(LedgerCmd::Init { .. }) => return Ok(OnNode::Local),
     }
     Ok(OnNode::Done)
 }

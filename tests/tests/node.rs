@@ -540,7 +540,29 @@ fn four_validators_on_loopback() {
     // A history needs the chain: with --node the replica is synced first.
     let history = zkreg_ok(h, &["--node", u, "wallet", "history", "--wallet", "alice"]);
     assert!(history.contains("synced"), "{history}");
-    // A command without a node path is refused rather than run on the local ledger.
-    let e = zkreg_err(h, &["--node", u, "ledger", "init"]);
-    assert!(e.contains("ledger init makes a local ledger"), "{e}");
+    // `ledger init --node` joins the node's chain: a fresh home with the same keys and
+    // parameters gets the network's genesis, and a sync reaches validator 0's root.
+    let joined = dir.path().join("joined");
+    zkreg_e2e::copy_dir(&h.join("keys"), &joined.join("keys")).unwrap();
+    zkreg_e2e::copy_dir(&h.join("params"), &joined.join("params")).unwrap();
+    let e = zkreg_err(
+        &joined,
+        &["--node", u, "ledger", "init", "--regulator", "reg"],
+    );
+    assert!(e.contains("give one or the other"), "{e}");
+    let init = zkreg_ok(&joined, &["--node", u, "ledger", "init"]);
+    let chain_hash = status(h, u).expect("status")["chain_hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(init.contains(&chain_hash), "{init}");
+    zkreg_ok(&joined, &["--node", u, "ledger", "sync"]);
+    let mine: Value =
+        serde_json::from_str(&zkreg_ok(&joined, &["ledger", "status", "--json"])).unwrap();
+    let (code, body) = get(u, &format!("/v1/blocks/{}", mine["height"]));
+    assert_eq!(code, 200, "{body}");
+    let theirs: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(mine["state_root"], theirs["state_root"]);
+    let e = zkreg_err(&joined, &["--node", u, "ledger", "init"]);
+    assert!(e.contains("already initialised"), "{e}");
 }
