@@ -1055,8 +1055,8 @@ impl<'a> BlockContext<'a> {
         Ok(())
     }
 
-    /// Trees, roots, state root and meta: the block's last writes.
-    /// The rule `finish` checks besides hashing: the block's appends fit in both trees.
+    /// The rule `finish` checks besides hashing: the block's appends fit in both trees. (A
+    /// revocation's position needs no check here: `revoke` refuses one without a grant.)
     fn fits(&self) -> Result<(), LedgerError> {
         let cache = &self.ledger.cache;
         if cache.note_tree.fits(self.new_cms.len()) && cache.grant_tree.fits(self.new_gcms.len()) {
@@ -1066,6 +1066,7 @@ impl<'a> BlockContext<'a> {
         }
     }
 
+    /// Trees, roots, state root and meta: the block's last writes.
     fn finish(mut self, ids: &[TxId]) -> Result<VerifiedBlock, LedgerError> {
         self.fits()?;
         let (height, time) = (self.height, self.time);
