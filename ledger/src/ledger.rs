@@ -515,13 +515,22 @@ impl Ledger {
                     })
             })
             .collect();
+        // A transaction already in state is refused as a replay before any proof verdict is
+        // read (`check_prepared`, step 3, as in `check_tx`), so its proof is not checked: a
+        // flood of replays costs lookups, not pairings.
+        let replayed: Vec<bool> = decoded
+            .iter()
+            .map(|d| d.as_ref().is_ok_and(|(_, id)| self.any_in_state(&[*id])))
+            .collect();
         let ok: Vec<Transaction> = decoded
             .iter()
-            .filter_map(|d| d.as_ref().ok().map(|(t, _)| t.clone()))
+            .zip(&replayed)
+            .filter(|(_, r)| !**r)
+            .filter_map(|(d, _)| d.as_ref().ok().map(|(t, _)| t.clone()))
             .collect();
         let mut verdicts = self.keys.verify_batch(&ok).into_iter();
         let mut out = Vec::with_capacity(txs.len());
-        for (bytes, d) in txs.into_iter().zip(decoded) {
+        for ((bytes, d), replay) in txs.into_iter().zip(decoded).zip(replayed) {
             let (tx, id) = match d {
                 Ok(x) => x,
                 Err(e) => {
@@ -529,12 +538,13 @@ impl Ledger {
                     continue;
                 }
             };
-            let verdict =
-                verdicts
-                    .next()
-                    .unwrap_or(Err(zkreg_verifier::VerifyError::ProofRejected {
-                        kind: tx.kind(),
-                    }));
+            // Never read for a replay; a missing verdict refuses the proof.
+            let rejected = || Err(zkreg_verifier::VerifyError::ProofRejected { kind: tx.kind() });
+            let verdict = if replay {
+                rejected()
+            } else {
+                verdicts.next().unwrap_or_else(rejected)
+            };
             let block = PreparedBlock {
                 txs: vec![bytes.clone()],
                 chain,

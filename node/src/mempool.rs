@@ -102,17 +102,6 @@ impl Mempool {
         self.insert_entry(id, bytes, client, height, Some(tx))
     }
 
-    /// Adds a transaction by id and bytes only; `Ok(false)` if it was already waiting.
-    pub fn insert(
-        &mut self,
-        id: TxId,
-        bytes: Vec<u8>,
-        client: &str,
-        height: u64,
-    ) -> Result<bool, MempoolError> {
-        self.insert_entry(id, bytes, client, height, None)
-    }
-
     fn insert_entry(
         &mut self,
         id: TxId,
@@ -267,20 +256,23 @@ mod tests {
             max_bytes: 100,
             max_per_client: 2,
         });
-        assert_eq!(m.insert([1; 32], vec![0; 10], "a", 1), Ok(true));
-        assert_eq!(m.insert([1; 32], vec![0; 10], "a", 1), Ok(false));
-        assert_eq!(m.insert([2; 32], vec![0; 10], "a", 1), Ok(true));
+        assert_eq!(m.insert_entry([1; 32], vec![0; 10], "a", 1, None), Ok(true));
         assert_eq!(
-            m.insert([3; 32], vec![0; 10], "a", 1),
+            m.insert_entry([1; 32], vec![0; 10], "a", 1, None),
+            Ok(false)
+        );
+        assert_eq!(m.insert_entry([2; 32], vec![0; 10], "a", 1, None), Ok(true));
+        assert_eq!(
+            m.insert_entry([3; 32], vec![0; 10], "a", 1, None),
             Err(MempoolError::ClientLimit(2))
         );
         assert_eq!(
-            m.insert([3; 32], vec![0; 81], "b", 1),
+            m.insert_entry([3; 32], vec![0; 81], "b", 1, None),
             Err(MempoolError::Full(2))
         );
-        assert_eq!(m.insert([3; 32], vec![0; 10], "b", 1), Ok(true));
+        assert_eq!(m.insert_entry([3; 32], vec![0; 10], "b", 1, None), Ok(true));
         assert_eq!(
-            m.insert([4; 32], vec![0; 10], "c", 1),
+            m.insert_entry([4; 32], vec![0; 10], "c", 1, None),
             Err(MempoolError::Full(3))
         );
         assert_eq!(m.candidates(2, 1000).len(), 2);
@@ -288,7 +280,7 @@ mod tests {
         m.committed(&[[1; 32]]);
         assert!(!m.contains(&[1; 32]));
         assert_eq!((m.len(), m.bytes()), (2, 20));
-        assert_eq!(m.insert([5; 32], vec![0; 10], "a", 5), Ok(true));
+        assert_eq!(m.insert_entry([5; 32], vec![0; 10], "a", 5, None), Ok(true));
         m.expire(66, 64);
         assert!(!m.contains(&[2; 32]) && !m.contains(&[3; 32]));
         assert!(m.contains(&[5; 32]));
