@@ -758,8 +758,8 @@ enum OnNode {
     SyncFirst,
 }
 
-/// The commands that run against a node with `--node URL`. A ledger command without a node
-/// path is refused rather than silently run against the local ledger.
+/// How each command runs with `--node URL`. The match names every command, so a new one must
+/// choose its route rather than silently run against the local ledger.
 fn run_on_node(url: &str, command: &Command) -> Result<OnNode> {
     match command {
         Command::Ledger(LedgerCmd::Submit { txfiles, wait, .. }) => {
