@@ -16,6 +16,9 @@
 //! path is, per level, its index among its siblings (`0..4`, two bits) and the three siblings in
 //! order.
 
+/// Incremental frontier and witnesses (what a wallet keeps of the note tree).
+pub mod frontier;
+
 #[cfg(feature = "r1cs")]
 pub mod constraints;
 

@@ -1,7 +1,8 @@
 //! Keys, addresses and key files.
 //!
 //! Every key of a wallet (or data owner, or institution: same kind) derives from a 32-byte seed:
-//! `sk = BLAKE2b-512("zkreg/v1/sk" ‖ seed) mod r`, `ivk = BLAKE2b-512("zkreg/v1/ivk" ‖ seed) mod r_J`.
+//! `sk = BLAKE2b-512("zkreg/v1/sk" ‖ seed) mod r`, `ivk` = the first 32 bytes of `BLAKE2b-512("zkreg/v1/ivk" ‖ seed)`, an X25519 secret
+//! (`crate::delivery`, why X25519).
 
 use ark_bls12_381::Fr;
 use ark_ff::PrimeField;
@@ -10,9 +11,10 @@ use bech32::{Bech32m, Hrp};
 use blake2::{Blake2b512, Digest};
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
+use crate::delivery::{DeliveryPublicKey, IncomingViewingKey};
 use zkreg_circuits::{
     audit::RegulatorSecretKey,
-    ecc::{checked_public_key, mul_generator, JubjubAffine, JubjubScalar},
+    ecc::{checked_public_key, JubjubAffine, JubjubScalar},
     keys::{nullifier_key_of, owner_of},
 };
 
@@ -47,7 +49,7 @@ pub struct WalletKeys {
     /// Spending key.
     pub sk: Fr,
     /// Incoming viewing (delivery) key.
-    pub ivk: JubjubScalar,
+    pub ivk: IncomingViewingKey,
 }
 
 impl WalletKeys {
@@ -56,7 +58,12 @@ impl WalletKeys {
         WalletKeys {
             seed,
             sk: Fr::from_le_bytes_mod_order(&derive(b"zkreg/v1/sk", &seed)),
-            ivk: JubjubScalar::from_le_bytes_mod_order(&derive(b"zkreg/v1/ivk", &seed)),
+            ivk: {
+                let wide = derive(b"zkreg/v1/ivk", &seed);
+                let mut k = [0u8; 32];
+                k.copy_from_slice(&wide[..32]);
+                IncomingViewingKey::from_bytes(k)
+            },
         }
     }
 
@@ -86,7 +93,7 @@ impl WalletKeys {
     pub fn address(&self) -> Address {
         Address {
             owner: self.owner(),
-            pk_d: mul_generator(&self.ivk),
+            pk_d: self.ivk.public(),
         }
     }
 }
@@ -96,20 +103,21 @@ impl WalletKeys {
 pub struct Address {
     /// Owner id.
     pub owner: Fr,
-    /// Delivery public key `ivk·G`.
-    pub pk_d: JubjubAffine,
+    /// Delivery public key (X25519 of `ivk`).
+    pub pk_d: DeliveryPublicKey,
 }
 
 impl Address {
-    /// 64 bytes: owner (32, LE) ‖ compressed `pk_d` (32).
+    /// 64 bytes: owner (32, LE) ‖ `pk_d` (32).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64);
         let _ = self.owner.serialize_compressed(&mut out);
-        let _ = self.pk_d.serialize_compressed(&mut out);
+        out.extend_from_slice(&self.pk_d.0);
         out
     }
 
-    /// Parses [`Self::to_bytes`], checking the owner is canonical and `pk_d` a subgroup point.
+    /// Parses [`Self::to_bytes`], checking the owner is canonical and `pk_d` not of small order
+    /// (every 32 bytes are an X25519 key; a small-order one would make deliveries readable by all).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
         if bytes.len() != 64 {
             return Err(KeyError::BadAddress(format!(
@@ -119,10 +127,12 @@ impl Address {
         }
         let owner = Fr::deserialize_compressed(&bytes[..32])
             .map_err(|_| KeyError::BadAddress("owner is not a canonical field element".into()))?;
-        let pk_d = JubjubAffine::deserialize_compressed(&bytes[32..])
-            .map_err(|e| KeyError::BadPoint(e.to_string()))?;
-        let pk_d =
-            checked_public_key(pk_d.x, pk_d.y).map_err(|e| KeyError::BadPoint(e.to_string()))?;
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&bytes[32..]);
+        let pk_d = DeliveryPublicKey(key);
+        if !pk_d.is_contributory() {
+            return Err(KeyError::BadPoint("the delivery key is of small order".into()));
+        }
         Ok(Address { owner, pk_d })
     }
 
