@@ -31,6 +31,17 @@ pub struct Output {
     pub delivery: Vec<u8>,
 }
 
+/// Outputs and nullifiers of consecutive blocks, for wallet sync ([`Ledger::scan_chunk`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    /// The last block covered.
+    pub to_height: u64,
+    /// Outputs of the covered blocks, in tree order.
+    pub outputs: Vec<Output>,
+    /// Nullifiers published in the covered blocks.
+    pub nullifiers: Vec<Fr>,
+}
+
 /// The audited content of a transaction, still encrypted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuditPayload {
@@ -220,6 +231,67 @@ impl Ledger {
             });
         }
         Ok(out)
+    }
+
+    /// The chunk of whole blocks after `after_height` for wallet sync: outputs from position
+    /// `next_pos` on, about `max_outputs` of them (all outputs of the last block included), and
+    /// the nullifiers published in the same blocks. `to_height` is the last block covered (the
+    /// tip once every output is taken).
+    ///
+    /// Nullifiers are keyed by value, so this reads the whole nullifier set once per chunk
+    /// (`O(nullifiers)`); a height index would make it `O(chunk)`.
+    pub fn scan_chunk(
+        &self,
+        after_height: u64,
+        next_pos: u64,
+        max_outputs: usize,
+    ) -> Result<Chunk, LedgerError> {
+        let tip = self.cache().tip.height;
+        let mut outputs: Vec<Output> = Vec::new();
+        let mut to_height = tip;
+        let key = next_pos.to_be_bytes();
+        for item in self.db().iterator_cf(
+            cf(self.db(), CF_NOTES)?,
+            IteratorMode::From(&key, Direction::Forward),
+        ) {
+            let (k, v) = item?;
+            let row = NoteRow::decode(&v)?;
+            if row.place.height <= after_height {
+                return Err(LedgerError::Corrupt(format!(
+                    "output {} of height {} follows the cursor at height {after_height}",
+                    read_be(&k)?,
+                    row.place.height
+                )));
+            }
+            if let Some(last) = outputs.last() {
+                if outputs.len() >= max_outputs && row.place.height != last.height {
+                    to_height = last.height;
+                    break;
+                }
+            }
+            outputs.push(Output {
+                pos: read_be(&k)?,
+                height: row.place.height,
+                cm: row.cm,
+                delivery: row.delivery,
+            });
+        }
+        let mut nullifiers = Vec::new();
+        for item in self
+            .db()
+            .iterator_cf(cf(self.db(), CF_NULLIFIERS)?, IteratorMode::Start)
+        {
+            let (k, v) = item?;
+            let h = NullifierRow::decode(&v)?.height;
+            if h > after_height && h <= to_height {
+                nullifiers.push(read_fr(&k)?);
+            }
+        }
+        Ok(Chunk {
+            to_height,
+            outputs,
+            nullifiers,
+        })
     }
 
     /// Every published nullifier.

@@ -193,18 +193,24 @@ pub fn trial_decrypt(
         .par_iter()
         .with_min_len(64)
         .map(|o| {
-            ivks.iter().zip(owners).enumerate().find_map(|(k, (ivk, owner))| {
-                open_note(ivk, &o.cm, &o.delivery)
-                    .filter(|n| n.owner == *owner)
-                    .map(|n| (k, n))
-            })
+            ivks.iter()
+                .zip(owners)
+                .enumerate()
+                .find_map(|(k, (ivk, owner))| {
+                    open_note(ivk, &o.cm, &o.delivery)
+                        .filter(|n| n.owner == *owner)
+                        .map(|n| (k, n))
+                })
         })
         .collect()
 }
 
 /// Encrypts an output note to its recipient, bound to its commitment.
 pub fn seal_note<R: RngCore + CryptoRng>(
-    pk_d: &DeliveryPublicKey, note: &Note, rng: &mut R) -> Vec<u8> {
+    pk_d: &DeliveryPublicKey,
+    note: &Note,
+    rng: &mut R,
+) -> Vec<u8> {
     let mut p = Vec::with_capacity(NOTE_PLAINTEXT_BYTES);
     fr_bytes(&note.asset, &mut p);
     p.extend_from_slice(&note.value.to_le_bytes());
@@ -232,7 +238,10 @@ pub fn open_note(ivk: &IncomingViewingKey, cm: &Fr, ciphertext: &[u8]) -> Option
 
 /// Encrypts a grant (with its `gsecret`) to the institution, bound to `gcm`.
 pub fn seal_grant<R: RngCore + CryptoRng>(
-    pk_d: &DeliveryPublicKey, g: &Grant, rng: &mut R) -> Vec<u8> {
+    pk_d: &DeliveryPublicKey,
+    g: &Grant,
+    rng: &mut R,
+) -> Vec<u8> {
     let mut p = Vec::with_capacity(GRANT_PLAINTEXT_BYTES);
     for x in [g.owner_id, g.inst_id, g.dataset, g.purpose] {
         fr_bytes(&x, &mut p);

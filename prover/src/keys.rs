@@ -4,6 +4,7 @@
 //! `sk = BLAKE2b-512("zkreg/v1/sk" ‖ seed) mod r`, `ivk` = the first 32 bytes of `BLAKE2b-512("zkreg/v1/ivk" ‖ seed)`, an X25519 secret
 //! (`crate::delivery`, why X25519).
 
+use crate::delivery::{DeliveryPublicKey, IncomingViewingKey};
 use ark_bls12_381::Fr;
 use ark_ff::PrimeField;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
@@ -11,7 +12,6 @@ use bech32::{Bech32m, Hrp};
 use blake2::{Blake2b512, Digest};
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
-use crate::delivery::{DeliveryPublicKey, IncomingViewingKey};
 use zkreg_circuits::{
     audit::RegulatorSecretKey,
     ecc::{checked_public_key, JubjubAffine, JubjubScalar},
@@ -89,6 +89,23 @@ impl WalletKeys {
         nullifier_key_of(self.sk)
     }
 
+    /// Keys of account `index` of this wallet: account 0 is these keys; account `i > 0` has the
+    /// seed `BLAKE2b-512("zkreg/v1/account" ‖ seed ‖ i_le32)[..32]`, so one key file holds every
+    /// account and no account's keys reveal another's.
+    pub fn account(&self, index: u32) -> WalletKeys {
+        if index == 0 {
+            return self.clone();
+        }
+        let mut h = Blake2b512::new();
+        h.update(b"zkreg/v1/account");
+        h.update(self.seed);
+        h.update(index.to_le_bytes());
+        let wide: [u8; 64] = h.finalize().into();
+        let mut seed = [0u8; 32];
+        seed.copy_from_slice(&wide[..32]);
+        WalletKeys::from_seed(seed)
+    }
+
     /// The wallet's address.
     pub fn address(&self) -> Address {
         Address {
@@ -131,7 +148,9 @@ impl Address {
         key.copy_from_slice(&bytes[32..]);
         let pk_d = DeliveryPublicKey(key);
         if !pk_d.is_contributory() {
-            return Err(KeyError::BadPoint("the delivery key is of small order".into()));
+            return Err(KeyError::BadPoint(
+                "the delivery key is of small order".into(),
+            ));
         }
         Ok(Address { owner, pk_d })
     }

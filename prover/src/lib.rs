@@ -9,7 +9,10 @@
 //! |---|---|
 //! | seed | 32 random bytes a key file holds; every key derives from it |
 //! | `sk` | spending key (`Fr`); `owner = H(OWNER, sk)` is the public id |
-//! | `ivk`, `pk_d` | delivery key pair on Jubjub: outputs are encrypted to `pk_d` |
+//! | `ivk`, `pk_d` | delivery key pair (X25519): outputs are encrypted to `pk_d` |
+//! | account | keys derived from the seed and an index; one wallet scans for all its accounts |
+//! | frontier, witness | the note tree's right edge, and a note's path kept current incrementally |
+//! | chunk | the outputs and nullifiers of consecutive blocks: the unit of sync and of saving |
 //! | address | `(owner, pk_d)`, bech32m text `zkreg1…` |
 //! | unproven tx | a transaction whose statement and witness are fixed, awaiting its proof |
 //! | ledger-ready tx | [`zkreg_verifier::Transaction`]: body + proof |
@@ -21,6 +24,8 @@ pub mod delivery;
 pub mod keys;
 pub mod params;
 pub mod prove;
+pub mod store;
+pub mod sync;
 pub mod wallet;
 
 pub use zkreg_circuits as circuits;

@@ -1,15 +1,23 @@
-//! A wallet: its keys, the note tree as the ledger built it, and the notes that are ours.
+//! A wallet: its accounts' keys, the note tree's frontier, and the notes that are ours with their
+//! witnesses, all kept up to date incrementally.
 //!
-//! Scanning feeds the ledger's outputs in order (position, commitment, delivery ciphertext); the
-//! wallet tries to open each delivery with its `ivk`, keeps the notes that open to their
-//! commitment and belong to its owner id, and rebuilds the tree so it can prove membership.
-//! Feeding nullifiers marks spent notes.
+//! Scanning feeds the ledger's outputs in order (position, commitment, delivery ciphertext). Every
+//! output is trial-decrypted with every account's `ivk` on every core
+//! ([`crate::delivery::trial_decrypt`]); then, in order, each commitment is appended to the
+//! [`Frontier`], and for each note that is ours a [`Witness`] starts and follows the tree. Feeding
+//! nullifiers marks spent notes and drops their witnesses. The wallet never asks anyone for a
+//! Merkle path, and keeps `O(depth)` nodes per unspent note rather than the whole tree.
+//!
+//! A wallet persists in a [`crate::store::WalletStore`]; [`crate::sync`] drives it chunk by chunk.
 
-use crate::{delivery::open_note, keys::WalletKeys};
+use crate::{delivery::trial_decrypt, keys::WalletKeys};
 use ark_bls12_381::Fr;
 use std::collections::HashMap;
 use zkreg_circuits::{
-    merkle::{MerklePath, MerkleTree, TreeError, TreeKind},
+    merkle::{
+        frontier::{Frontier, Witness},
+        MerklePath, TreeError, TreeKind,
+    },
     note::{nullifier, Note},
 };
 
@@ -37,9 +45,22 @@ pub struct LedgerOutput {
     pub delivery: Vec<u8>,
 }
 
+/// What the chain added up to a height: the unit of incremental sync.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanChunk {
+    /// The chunk ends with this block (the wallet's cursor afterwards).
+    pub to_height: u64,
+    /// Outputs of the blocks after the wallet's cursor up to `to_height`, in tree order.
+    pub outputs: Vec<LedgerOutput>,
+    /// Nullifiers published in those blocks.
+    pub nullifiers: Vec<Fr>,
+}
+
 /// A note the wallet owns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OwnedNote {
+    /// The account that received it.
+    pub account: u32,
     /// The note.
     pub note: Note,
     /// Its leaf position.
@@ -50,6 +71,8 @@ pub struct OwnedNote {
     pub nullifier: Fr,
     /// Whether its nullifier was seen on the ledger.
     pub spent: bool,
+    /// Its authentication path as the tree grows (`None` once spent: it is never needed again).
+    pub witness: Option<Witness>,
 }
 
 /// Why scanning refused a batch.
@@ -63,37 +86,120 @@ pub enum ScanError {
         /// Position received.
         got: u64,
     },
+    /// A chunk must not end before the wallet's cursor.
+    #[error("a chunk up to height {got} arrived, but the wallet is synced to {synced}")]
+    Behind {
+        /// The wallet's cursor.
+        synced: u64,
+        /// The chunk's last height.
+        got: u64,
+    },
     /// The note tree is full.
     #[error("note tree: {0}")]
     Tree(#[from] TreeError),
+    /// No such account.
+    #[error("the wallet has {accounts} account(s); there is no account {asked}")]
+    NoAccount {
+        /// Accounts in the wallet.
+        accounts: usize,
+        /// The account asked for.
+        asked: u32,
+    },
 }
 
 /// A wallet.
 #[derive(Clone, Debug)]
 pub struct Wallet {
-    /// Keys.
+    /// Keys of the active account (the one payments spend from; account 0 unless chosen).
     pub keys: WalletKeys,
-    tree: MerkleTree,
+    active: u32,
+    accounts: Vec<WalletKeys>,
+    frontier: Frontier,
+    synced_height: u64,
     notes: Vec<OwnedNote>,
-    by_nullifier: HashMap<Vec<u8>, usize>,
+    by_nullifier: HashMap<[u8; 32], usize>,
+    /// Indices into `notes` of the witnesses still followed (unspent notes).
+    tracked: Vec<usize>,
 }
 
-fn key_of(f: &Fr) -> Vec<u8> {
+fn key_of(f: &Fr) -> [u8; 32] {
     use ark_serialize::CanonicalSerialize;
-    let mut b = Vec::with_capacity(32);
-    let _ = f.serialize_compressed(&mut b);
+    let mut b = [0u8; 32];
+    let _ = f.serialize_compressed(&mut b[..]);
     b
 }
 
 impl Wallet {
-    /// An empty wallet (scan from the first output).
+    /// An empty wallet of one account (scan from the first output).
     pub fn new(keys: WalletKeys) -> Self {
+        Self::with_accounts(keys, 1)
+    }
+
+    /// An empty wallet of `accounts` accounts derived from `keys` ([`WalletKeys::account`]).
+    pub fn with_accounts(keys: WalletKeys, accounts: u32) -> Self {
+        let accounts: Vec<WalletKeys> = (0..accounts.max(1)).map(|i| keys.account(i)).collect();
         Wallet {
-            keys,
-            tree: MerkleTree::new(TreeKind::NOTES),
+            keys: accounts[0].clone(),
+            active: 0,
+            accounts,
+            frontier: Frontier::new(TreeKind::NOTES),
+            synced_height: 0,
             notes: Vec::new(),
             by_nullifier: HashMap::new(),
+            tracked: Vec::new(),
         }
+    }
+
+    /// A wallet from stored parts ([`crate::store`]); the notes' nullifier index is rebuilt.
+    pub(crate) fn from_parts(
+        keys: WalletKeys,
+        accounts: u32,
+        frontier: Frontier,
+        synced_height: u64,
+        notes: Vec<OwnedNote>,
+    ) -> Self {
+        let mut w = Self::with_accounts(keys, accounts);
+        w.frontier = frontier;
+        w.synced_height = synced_height;
+        for (i, n) in notes.iter().enumerate() {
+            w.by_nullifier.insert(key_of(&n.nullifier), i);
+            if n.witness.is_some() {
+                w.tracked.push(i);
+            }
+        }
+        w.notes = notes;
+        w
+    }
+
+    /// The frontier (for the store).
+    pub(crate) fn frontier(&self) -> &Frontier {
+        &self.frontier
+    }
+
+    /// Number of accounts.
+    pub fn accounts(&self) -> u32 {
+        self.accounts.len() as u32
+    }
+
+    /// Keys of account `k`.
+    pub fn account_keys(&self, k: u32) -> Result<&WalletKeys, ScanError> {
+        self.accounts.get(k as usize).ok_or(ScanError::NoAccount {
+            accounts: self.accounts.len(),
+            asked: k,
+        })
+    }
+
+    /// Makes account `k` the active one: [`Self::keys`], [`Self::spendable`], [`Self::balance`]
+    /// and [`Self::balances`] then speak of it.
+    pub fn use_account(&mut self, k: u32) -> Result<(), ScanError> {
+        self.keys = self.account_keys(k)?.clone();
+        self.active = k;
+        Ok(())
+    }
+
+    /// The active account.
+    pub fn active_account(&self) -> u32 {
+        self.active
     }
 
     /// Scans outputs (in position order, continuing where the last scan stopped); returns how
@@ -103,71 +209,126 @@ impl Wallet {
         outputs: &[LedgerOutput],
         progress: &mut dyn FnMut(usize),
     ) -> Result<usize, ScanError> {
-        let mut found = 0;
-        let owner = self.keys.owner();
-        let nk = self.keys.nullifier_key();
-        for (i, out) in outputs.iter().enumerate() {
-            if out.pos != self.tree.len() {
+        let mut expected = self.frontier.len();
+        for out in outputs {
+            if out.pos != expected {
                 return Err(ScanError::OutOfOrder {
-                    expected: self.tree.len(),
+                    expected,
                     got: out.pos,
                 });
             }
-            self.tree.append(out.cm)?;
-            if let Some(note) = open_note(&self.keys.ivk, &out.cm, &out.delivery) {
-                if note.owner == owner {
+            expected += 1;
+        }
+        if expected > TreeKind::NOTES.capacity() {
+            return Err(ScanError::Tree(TreeError::Full));
+        }
+        let ivks: Vec<_> = self.accounts.iter().map(|k| k.ivk.clone()).collect();
+        let owners: Vec<Fr> = self.accounts.iter().map(|k| k.owner()).collect();
+        let mut found = 0;
+        // Trial decryption in slices, so progress moves while the cores work.
+        const SLICE: usize = 4096;
+        let mut done = 0;
+        for slice in outputs.chunks(SLICE) {
+            let opened = trial_decrypt(&ivks, &owners, slice);
+            for (out, mine) in slice.iter().zip(opened) {
+                if let Some((k, note)) = mine {
+                    let nk = self.accounts[k].nullifier_key();
                     let nf = nullifier(nk, out.cm, out.pos);
                     self.by_nullifier.insert(key_of(&nf), self.notes.len());
+                    self.tracked.push(self.notes.len());
                     self.notes.push(OwnedNote {
+                        account: k as u32,
                         note,
                         pos: out.pos,
                         cm: out.cm,
                         nullifier: nf,
                         spent: false,
+                        witness: Some(self.frontier.witness_next(out.cm)),
                     });
                     found += 1;
                 }
+                let (notes, tracked) = (&mut self.notes, &self.tracked);
+                self.frontier.append(out.cm, &mut |level, index, node| {
+                    for &i in tracked {
+                        if let Some(w) = notes[i].witness.as_mut() {
+                            w.observe(level, index, node);
+                        }
+                    }
+                })?;
             }
-            if i % 256 == 255 {
-                progress(i + 1);
-            }
+            done += slice.len();
+            progress(done);
         }
-        progress(outputs.len());
         Ok(found)
     }
 
-    /// Marks our notes whose nullifiers appear in `nullifiers` as spent; returns how many.
+    /// Scans one chunk of the chain: its outputs, then its nullifiers; the cursor moves to the
+    /// chunk's last height. Returns how many new notes are ours.
+    pub fn scan_chunk(
+        &mut self,
+        chunk: &ScanChunk,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<usize, ScanError> {
+        if chunk.to_height < self.synced_height {
+            return Err(ScanError::Behind {
+                synced: self.synced_height,
+                got: chunk.to_height,
+            });
+        }
+        let found = self.scan(&chunk.outputs, progress)?;
+        self.mark_spent(&chunk.nullifiers);
+        self.synced_height = chunk.to_height;
+        Ok(found)
+    }
+
+    /// The last height scanned (0 before the first chunk).
+    pub fn synced_height(&self) -> u64 {
+        self.synced_height
+    }
+
+    /// Marks our notes whose nullifiers appear in `nullifiers` as spent (dropping their
+    /// witnesses); returns how many.
     pub fn mark_spent(&mut self, nullifiers: &[Fr]) -> usize {
         let mut n = 0;
         for nf in nullifiers {
             if let Some(&i) = self.by_nullifier.get(&key_of(nf)) {
                 if !self.notes[i].spent {
                     self.notes[i].spent = true;
+                    self.notes[i].witness = None;
                     n += 1;
                 }
             }
         }
+        if n > 0 {
+            let notes = &self.notes;
+            self.tracked.retain(|&i| notes[i].witness.is_some());
+        }
         n
     }
 
-    /// All notes ever received.
+    /// All notes ever received, by every account.
     pub fn notes(&self) -> &[OwnedNote] {
         &self.notes
     }
 
-    /// Unspent non-zero notes of `asset`, largest first.
+    /// Notes of account `k`.
+    pub fn notes_of(&self, k: u32) -> impl Iterator<Item = &OwnedNote> {
+        self.notes.iter().filter(move |n| n.account == k)
+    }
+
+    /// Unspent non-zero notes of `asset` in the active account, largest first.
     pub fn spendable(&self, asset: Fr) -> Vec<&OwnedNote> {
         let mut v: Vec<&OwnedNote> = self
-            .notes
-            .iter()
+            .notes_of(self.active)
             .filter(|n| !n.spent && n.note.asset == asset && n.note.value > 0)
             .collect();
         v.sort_by(|a, b| b.note.value.cmp(&a.note.value).then(a.pos.cmp(&b.pos)));
         v
     }
 
-    /// Unspent balance of `asset`, exact: each note holds a `u64`, so the sum is taken in `u128`
-    /// (two notes of `u64::MAX` hold more than a `u64`; no realistic wallet holds 2^64 notes).
+    /// Unspent balance of `asset` in the active account, exact: each note holds a `u64`, so the
+    /// sum is taken in `u128` (two notes of `u64::MAX` hold more than a `u64`; no realistic
+    /// wallet holds 2^64 notes).
     pub fn balance(&self, asset: Fr) -> u128 {
         self.spendable(asset)
             .iter()
@@ -175,10 +336,16 @@ impl Wallet {
             .sum()
     }
 
-    /// Holdings per asset (assets with a non-zero note), in order of their first note.
+    /// Holdings per asset of the active account (assets with a non-zero note), in order of
+    /// their first note.
     pub fn balances(&self) -> Vec<AssetBalance> {
+        self.balances_of(self.active)
+    }
+
+    /// Holdings per asset of account `k`.
+    pub fn balances_of(&self, k: u32) -> Vec<AssetBalance> {
         let mut out: Vec<AssetBalance> = Vec::new();
-        for n in self.notes.iter().filter(|n| n.note.value > 0) {
+        for n in self.notes_of(k).filter(|n| n.note.value > 0) {
             let i = match out.iter().position(|b| b.asset == n.note.asset) {
                 Some(i) => i,
                 None => {
@@ -204,17 +371,26 @@ impl Wallet {
 
     /// The root of the tree as scanned so far.
     pub fn anchor(&self) -> Fr {
-        self.tree.root()
+        self.frontier.root()
     }
 
     /// Number of outputs scanned.
     pub fn scanned(&self) -> u64 {
-        self.tree.len()
+        self.frontier.len()
     }
 
-    /// Path of a position in the scanned tree.
+    /// Path of one of our unspent notes in the scanned tree.
     pub fn path(&self, pos: u64) -> Result<MerklePath, TreeError> {
-        self.tree.path(pos)
+        let w = self
+            .notes
+            .iter()
+            .find(|n| n.pos == pos)
+            .and_then(|n| n.witness.as_ref())
+            .ok_or(TreeError::UnknownPosition(pos))?;
+        self.frontier
+            .paths(&[w])?
+            .pop()
+            .ok_or(TreeError::UnknownPosition(pos))
     }
 }
 
