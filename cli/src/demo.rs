@@ -59,8 +59,7 @@ impl Demo {
     }
 
     fn balance(&mut self, name: &str) -> Result<u128> {
-        let keys = self.s.home.wallet(name)?;
-        let w = pay::scan(self.s.ledger()?, keys, false)?;
+        let w = pay::scan(&mut self.s, name, 0, false)?;
         Ok(w.balance(label_to_field(USD)))
     }
 
@@ -166,7 +165,7 @@ pub fn run(home_flag: Option<PathBuf>) -> Result<()> {
         .insert(util::fr_hex(&minter.owner()), "(issuer)".into());
     let b = pay::build(
         &mut d.s,
-        minter,
+        pay::From::Keys(minter),
         &PayArgs {
             asset: USD,
             to: Some(alice_addr),
@@ -192,10 +191,12 @@ pub fn run(home_flag: Option<PathBuf>) -> Result<()> {
     })?;
 
     d.say("Alice pays Bob 30 USD (private: no amount, asset or party is public).");
-    let alice = home.wallet("alice")?;
     let b = pay::build(
         &mut d.s,
-        alice,
+        pay::From::Wallet {
+            name: "alice",
+            account: 0,
+        },
         &PayArgs {
             asset: USD,
             to: Some(bob_addr),
@@ -218,10 +219,12 @@ pub fn run(home_flag: Option<PathBuf>) -> Result<()> {
     })?;
 
     d.say("Bob withdraws 10 USD to his bank account (the bank signs the withdrawal).");
-    let bob = home.wallet("bob")?;
     let b = pay::build(
         &mut d.s,
-        bob,
+        pay::From::Wallet {
+            name: "bob",
+            account: 0,
+        },
         &PayArgs {
             asset: USD,
             to: None,

@@ -136,6 +136,9 @@ enum Command {
         /// Wallet key name.
         #[arg(long, value_name = "NAME")]
         wallet: String,
+        /// Account of the wallet to spend from.
+        #[arg(long, default_value_t = 0)]
+        account: u32,
         /// Asset name.
         #[arg(long)]
         asset: String,
@@ -156,6 +159,9 @@ enum Command {
         /// Wallet key name.
         #[arg(long, value_name = "NAME")]
         wallet: String,
+        /// Account of the wallet to spend from.
+        #[arg(long, default_value_t = 0)]
+        account: u32,
         /// Issuer key name (signs the withdrawal).
         #[arg(long, value_name = "NAME")]
         issuer: String,
@@ -171,7 +177,7 @@ enum Command {
         #[arg(long, value_name = "TXFILE")]
         out: PathBuf,
     },
-    /// Wallet state, re-derived by scanning the local ledger.
+    /// Wallet state, kept in the wallet's store and synced incrementally.
     #[command(subcommand)]
     Wallet(WalletCmd),
     /// Consent to share data: request, approve, deny, access, revoke, log.
@@ -337,6 +343,9 @@ struct WalletArgs {
     /// Wallet key name.
     #[arg(long, value_name = "NAME")]
     wallet: String,
+    /// Account (0 is the key file's own; a new index adds an account and rescans).
+    #[arg(long, default_value_t = 0)]
+    account: u32,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -344,8 +353,10 @@ struct WalletArgs {
 
 #[derive(Subcommand)]
 enum WalletCmd {
-    /// Scan the local ledger and report the notes found.
+    /// Sync the wallet's store (from where it stopped) and report the notes found.
     Sync(WalletArgs),
+    /// Every note of the account: position, asset, value, spent or not.
+    Notes(WalletArgs),
     /// Unspent balance per asset.
     Balance(WalletArgs),
     /// Notes received and spent, with heights and transactions.
@@ -618,7 +629,7 @@ fn run(cli: Cli) -> Result<()> {
             let throwaway = zkreg_prover::keys::WalletKeys::random(&mut rand::rngs::OsRng);
             let b = pay::build(
                 &mut s,
-                throwaway,
+                pay::From::Keys(throwaway),
                 &pay::PayArgs {
                     asset: &asset,
                     to: Some(to),
@@ -637,20 +648,23 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Pay {
             wallet,
+            account,
             asset,
             to,
             amount,
             fee,
             out,
         } => {
-            let keys = s.home.wallet(&wallet)?;
             let to = address(&to)?;
             if amount == 0 {
                 bail!("the amount must be positive");
             }
             let b = pay::build(
                 &mut s,
-                keys,
+                pay::From::Wallet {
+                    name: &wallet,
+                    account,
+                },
                 &pay::PayArgs {
                     asset: &asset,
                     to: Some(to),
@@ -669,20 +683,23 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Withdraw {
             wallet,
+            account,
             issuer,
             asset,
             amount,
             destination,
             out,
         } => {
-            let keys = s.home.wallet(&wallet)?;
             let key = s.home.issuer(&issuer)?;
             if amount == 0 {
                 bail!("the amount must be positive");
             }
             let b = pay::build(
                 &mut s,
-                keys,
+                pay::From::Wallet {
+                    name: &wallet,
+                    account,
+                },
                 &pay::PayArgs {
                     asset: &asset,
                     to: None,
@@ -701,12 +718,13 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Wallet(w) => match w {
             WalletCmd::Sync(a) => {
-                pay::cmd_balance(&mut s, node.as_deref(), &a.wallet, a.json, true)?
+                pay::cmd_balance(&mut s, node.as_deref(), &a.wallet, a.account, a.json, true)?
             }
             WalletCmd::Balance(a) => {
-                pay::cmd_balance(&mut s, node.as_deref(), &a.wallet, a.json, false)?
+                pay::cmd_balance(&mut s, node.as_deref(), &a.wallet, a.account, a.json, false)?
             }
-            WalletCmd::History(a) => pay::cmd_history(&mut s, &a.wallet, a.json)?,
+            WalletCmd::Notes(a) => pay::cmd_notes(&mut s, &a.wallet, a.account, a.json)?,
+            WalletCmd::History(a) => pay::cmd_history(&mut s, &a.wallet, a.account, a.json)?,
         },
         Command::Consent(c) => run_consent(&mut s, c, node.as_deref())?,
         Command::Audit(a) => match a {
@@ -772,7 +790,7 @@ fn run_on_node(url: &str, command: &Command) -> Result<OnNode> {
         Command::Mint { .. }
         | Command::Pay { .. }
         | Command::Withdraw { .. }
-        | Command::Wallet(WalletCmd::History(_))
+        | Command::Wallet(WalletCmd::History(_) | WalletCmd::Notes(_))
         | Command::Consent(
             ConsentCmd::Approve { .. }
             | ConsentCmd::Access { .. }

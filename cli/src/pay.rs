@@ -1,81 +1,190 @@
-//! Payments: `zkreg mint|pay|withdraw` and `zkreg wallet sync|balance|history`.
+//! Payments: `zkreg mint|pay|withdraw` and `zkreg wallet sync|balance|history|notes`.
 //!
-//! A wallet is re-derived on every command by scanning the local ledger's outputs with the
-//! wallet's delivery key, then marking the notes whose nullifiers the ledger has published.
+//! A wallet lives in its own store (`HOME/wallets/NAME-CHAIN/`, [`zkreg_prover::store`]): every
+//! command syncs it incrementally from where it stopped ([`zkreg_prover::sync`]), from the local
+//! ledger or from a node's compact blocks, then answers from it.
 
 use crate::{home::Session, ledger_cmd::known_asset, progress, util};
 use anyhow::{anyhow, bail, Context, Result};
 use rand::rngs::OsRng;
 use serde_json::json;
+use std::path::{Path, PathBuf};
 use zkreg_ledger::Ledger;
 use zkreg_prover::{
     builder::{build_payment, PaymentRequest},
     keys::{Address, WalletKeys},
-    wallet::{LedgerOutput, Wallet},
+    store::WalletStore,
+    sync::{sync, ChunkSource, DEFAULT_CHUNK_OUTPUTS},
+    wallet::{LedgerOutput, ScanChunk, Wallet},
 };
 use zkreg_regulator::Labels;
 use zkreg_verifier::Transaction;
 
-/// Scans the whole ledger for `keys`' notes (with a progress bar).
-pub fn scan(ledger: &Ledger, keys: WalletKeys, show: bool) -> Result<Wallet> {
-    let outputs: Vec<LedgerOutput> = ledger
-        .outputs_from(0)
-        .map_err(|e| anyhow!("{e}"))?
-        .into_iter()
-        .map(|o| LedgerOutput {
-            pos: o.pos,
-            cm: o.cm,
-            delivery: o.delivery,
+/// The local ledger as a chunk source.
+pub struct LocalChunks<'a>(pub &'a Ledger);
+
+impl ChunkSource for LocalChunks<'_> {
+    fn tip(&mut self) -> Result<(u64, u64), String> {
+        let s = self.0.status();
+        Ok((s.height, s.notes))
+    }
+
+    fn chunk(&mut self, after: u64, next_pos: u64, max: usize) -> Result<ScanChunk, String> {
+        let c = self
+            .0
+            .scan_chunk(after, next_pos, max)
+            .map_err(|e| e.to_string())?;
+        Ok(ScanChunk {
+            to_height: c.to_height,
+            outputs: c
+                .outputs
+                .into_iter()
+                .map(|o| LedgerOutput {
+                    pos: o.pos,
+                    cm: o.cm,
+                    delivery: o.delivery,
+                })
+                .collect(),
+            nullifiers: c.nullifiers,
         })
-        .collect();
-    let nullifiers = ledger.nullifiers().map_err(|e| anyhow!("{e}"))?;
-    scan_outputs(keys, &outputs, &nullifiers, show)
+    }
 }
 
-/// Scans a node's compact blocks for `keys`' notes: the same outputs and nullifiers as a local
-/// ledger holds, in the same order. Returns the wallet and the node's height.
-pub fn scan_node(
-    client: &zkreg_node::client::NodeClient,
-    keys: WalletKeys,
-    show: bool,
-) -> Result<(Wallet, u64)> {
-    let (tip, blocks) = client.compact_all().map_err(|e| anyhow!("{e}"))?;
-    let bad = |what: &str, v: &str| anyhow!("the node sent a malformed {what}: {v:?}");
-    let fr =
-        |v: &str, what: &str| zkreg_verifier::fieldhex::fr_from_hex(v).ok_or_else(|| bad(what, v));
-    let mut outputs = Vec::new();
-    let mut nullifiers = Vec::new();
-    for b in blocks {
-        for o in b.outputs {
-            outputs.push(LedgerOutput {
-                pos: o.pos,
-                cm: fr(&o.cm, "commitment")?,
-                delivery: hex::decode(&o.delivery).map_err(|_| bad("delivery", &o.delivery))?,
-            });
-        }
-        for n in b.nullifiers {
-            nullifiers.push(fr(&n, "nullifier")?);
+/// A node's compact-block stream as a chunk source: the same outputs and nullifiers as a local
+/// ledger holds, in the same order. The node learns which heights a wallet reads, never which
+/// notes are its own or which it spends.
+pub struct NodeChunks<'a>(pub &'a zkreg_node::client::NodeClient);
+
+impl ChunkSource for NodeChunks<'_> {
+    fn tip(&mut self) -> Result<(u64, u64), String> {
+        let r = self.0.compact(u64::MAX, 1, 0).map_err(|e| e.to_string())?;
+        Ok((r.tip, r.notes))
+    }
+
+    fn chunk(&mut self, after: u64, _next_pos: u64, max: usize) -> Result<ScanChunk, String> {
+        let bad = |what: &str, v: &str| format!("the node sent a malformed {what}: {v:?}");
+        let fr = |v: &str, what: &str| {
+            zkreg_verifier::fieldhex::fr_from_hex(v).ok_or_else(|| bad(what, v))
+        };
+        let mut chunk = ScanChunk {
+            to_height: after,
+            ..ScanChunk::default()
+        };
+        loop {
+            let r = self
+                .0
+                .compact(chunk.to_height + 1, zkreg_node::api::MAX_COMPACT_BLOCKS, 0)
+                .map_err(|e| e.to_string())?;
+            if r.blocks.is_empty() {
+                return Ok(chunk);
+            }
+            for b in r.blocks {
+                if b.height != chunk.to_height + 1 {
+                    return Err(format!(
+                        "the node sent block {} after block {}",
+                        b.height, chunk.to_height
+                    ));
+                }
+                for o in b.outputs {
+                    chunk.outputs.push(LedgerOutput {
+                        pos: o.pos,
+                        cm: fr(&o.cm, "commitment")?,
+                        delivery: hex::decode(&o.delivery)
+                            .map_err(|_| bad("delivery", &o.delivery))?,
+                    });
+                }
+                for n in b.nullifiers {
+                    chunk.nullifiers.push(fr(&n, "nullifier")?);
+                }
+                chunk.to_height = b.height;
+                if chunk.outputs.len() >= max {
+                    return Ok(chunk);
+                }
+            }
+            if chunk.to_height >= r.tip {
+                return Ok(chunk);
+            }
         }
     }
-    Ok((scan_outputs(keys, &outputs, &nullifiers, show)?, tip))
 }
 
-fn scan_outputs(
+/// Where `name`'s wallet store lives for a chain: one store per wallet and chain.
+pub fn store_path(home: &Path, name: &str, chain: &[u8; 32]) -> PathBuf {
+    home.join("wallets")
+        .join(format!("{name}-{}", &hex::encode(chain)[..16]))
+}
+
+/// Opens `name`'s wallet store (with at least `account + 1` accounts) and syncs it from
+/// `source` with a progress bar (outputs/s and ETA). Adding an account rescans from the start:
+/// an account's old notes need witnesses only a full scan can build.
+pub fn synced_wallet(
+    home: &Path,
+    name: &str,
     keys: WalletKeys,
-    outputs: &[LedgerOutput],
-    nullifiers: &[ark_bls12_381::Fr],
+    account: u32,
+    chain: &[u8; 32],
+    source: &mut dyn ChunkSource,
     show: bool,
 ) -> Result<Wallet> {
+    let path = store_path(home, name, chain);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let store = WalletStore::open(&path).map_err(|e| anyhow!("{e}"))?;
+    let mut w = store
+        .load(keys.clone(), account + 1)
+        .map_err(|e| anyhow!("{e}"))?;
+    if account >= w.accounts() {
+        if show {
+            eprintln!("adding account {account} to {name}: rescanning from the first block");
+        }
+        w = Wallet::with_accounts(keys, account + 1);
+    }
     let pb = if show {
-        progress::bar(outputs.len() as u64, "scanning the ledger")
+        progress::rate_bar(0, "syncing the wallet")
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut w = Wallet::new(keys);
-    w.scan(outputs, &mut |n| pb.set_position(n as u64))
-        .map_err(|e| anyhow!("scanning failed: {e}"))?;
-    w.mark_spent(nullifiers);
+    sync(
+        &mut w,
+        Some(&store),
+        source,
+        DEFAULT_CHUNK_OUTPUTS,
+        &mut |p| {
+            pb.set_length(p.outputs_total);
+            pb.set_position(p.outputs_done);
+        },
+    )
+    .map_err(|e| anyhow!("wallet sync failed: {e}"))?;
     pb.finish_and_clear();
+    w.use_account(account).map_err(|e| anyhow!("{e}"))?;
+    Ok(w)
+}
+
+/// `name`'s wallet synced with the local ledger; its anchor must be the ledger's note root (a
+/// store that disagrees is refused rather than used to build a doomed proof).
+pub fn scan(session: &mut Session, name: &str, account: u32, show: bool) -> Result<Wallet> {
+    let keys = session.home.wallet(name)?;
+    let home = session.home.root.clone();
+    let ledger: &Ledger = session.ledger()?;
+    let chain = ledger.config().hash;
+    let w = synced_wallet(
+        &home,
+        name,
+        keys,
+        account,
+        &chain,
+        &mut LocalChunks(ledger),
+        show,
+    )?;
+    let status = ledger.status();
+    if w.synced_height() == status.height && w.anchor() != status.note_root {
+        bail!(
+            "the wallet store {} disagrees with the ledger's note tree; remove it to rescan",
+            store_path(&home, name, &chain).display()
+        );
+    }
     Ok(w)
 }
 
@@ -85,6 +194,19 @@ pub struct Built {
     pub tx: Transaction,
     /// Proving time in seconds.
     pub prove_secs: f64,
+}
+
+/// Whose funds a payment spends.
+pub enum From<'a> {
+    /// A wallet of this home, and the account to spend from.
+    Wallet {
+        /// Wallet key name.
+        name: &'a str,
+        /// Account index.
+        account: u32,
+    },
+    /// Keys with no store (a throwaway deposit wallet: it spends nothing).
+    Keys(WalletKeys),
 }
 
 /// What a payment moves.
@@ -107,9 +229,14 @@ pub struct PayArgs<'a> {
     pub issuer: Option<&'a ed25519_dalek::SigningKey>,
 }
 
-/// Builds, signs (if an issuer is given) and proves a payment from `keys`' wallet.
-pub fn build(session: &mut Session, keys: WalletKeys, a: &PayArgs, show: bool) -> Result<Built> {
+/// Builds, signs (if an issuer is given) and proves a payment from the wallet `from`: a wallet
+/// name and account (its store is synced first), or throwaway keys (an issuer's deposit).
+pub fn build(session: &mut Session, from: From<'_>, a: &PayArgs, show: bool) -> Result<Built> {
     let rpk = session.next_rpk()?;
+    let wallet = match from {
+        From::Wallet { name, account } => scan(session, name, account, show)?,
+        From::Keys(keys) => Wallet::new(keys),
+    };
     let (ledger, prover) = session.ledger_and_prover()?;
     let asset = known_asset(ledger.config(), a.asset)?;
     if let Some(issuer) = a.issuer {
@@ -122,7 +249,6 @@ pub fn build(session: &mut Session, keys: WalletKeys, a: &PayArgs, show: bool) -
             );
         }
     }
-    let wallet = scan(ledger, keys, show)?;
     let req = PaymentRequest {
         asset,
         to: a.to.map(|t| vec![(t, a.amount)]).unwrap_or_default(),
@@ -171,27 +297,49 @@ pub fn asset_labels(ledger: &Ledger) -> Labels {
     Labels::of_chain(ledger.config())
 }
 
+/// A wallet's name as printed: `alice`, or `alice#2` for account 2.
+fn shown(name: &str, account: u32) -> String {
+    if account == 0 {
+        name.to_string()
+    } else {
+        format!("{name}#{account}")
+    }
+}
+
 /// `zkreg wallet sync|balance`.
 pub fn cmd_balance(
     session: &mut Session,
     node: Option<&str>,
-    name: &str,
+    wallet: &str,
+    account: u32,
     as_json: bool,
     sync_only: bool,
 ) -> Result<()> {
-    let keys = session.home.wallet(name)?;
+    let keys = session.home.wallet(wallet)?;
     let (w, labels, height) = match node {
         Some(url) => {
             let client = crate::node_cmd::connect(url)?;
-            let (w, height) = scan_node(&client, keys, !as_json)?;
+            let chain = client.chain().hash;
+            let home = session.home.root.clone();
+            let w = synced_wallet(
+                &home,
+                wallet,
+                keys,
+                account,
+                &chain,
+                &mut NodeChunks(&client),
+                !as_json,
+            )?;
+            let height = w.synced_height();
             (w, Labels::of_chain(client.chain()), height)
         }
         None => {
+            let w = scan(session, wallet, account, !as_json)?;
             let ledger = session.ledger()?;
-            let w = scan(ledger, keys, !as_json)?;
             (w, asset_labels(ledger), ledger.status().height)
         }
     };
+    let name = &shown(wallet, account);
     let b = w.balances();
     if as_json {
         let assets: Vec<_> = b
@@ -199,11 +347,12 @@ pub fn cmd_balance(
             .map(|x| json!({"asset": labels.resolve(x.asset).to_string(), "balance": x.unspent, "unspent_notes": x.unspent_notes, "spent_notes": x.spent_notes}))
             .collect();
         let out = json!({
-            "wallet": name,
+            "wallet": wallet,
+            "account": account,
             "address": w.keys.address().encode(),
             "height": height,
             "outputs_scanned": w.scanned(),
-            "notes": w.notes().iter().filter(|n| n.note.value > 0).count(),
+            "notes": w.notes_of(account).filter(|n| n.note.value > 0).count(),
             "balances": assets,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -213,9 +362,8 @@ pub fn cmd_balance(
         println!(
             "{name}: scanned {} outputs up to height {height}; {} note(s) are ours, {} unspent",
             w.scanned(),
-            w.notes().iter().filter(|n| n.note.value > 0).count(),
-            w.notes()
-                .iter()
+            w.notes_of(account).filter(|n| n.note.value > 0).count(),
+            w.notes_of(account)
                 .filter(|n| n.note.value > 0 && !n.spent)
                 .count()
         );
@@ -235,14 +383,53 @@ pub fn cmd_balance(
     Ok(())
 }
 
+/// `zkreg wallet notes`: every note of the account, spent or not.
+pub fn cmd_notes(session: &mut Session, wallet: &str, account: u32, as_json: bool) -> Result<()> {
+    let w = scan(session, wallet, account, !as_json)?;
+    let labels = asset_labels(session.ledger()?);
+    let notes: Vec<_> = w.notes_of(account).filter(|n| n.note.value > 0).collect();
+    if as_json {
+        let rows: Vec<_> = notes
+            .iter()
+            .map(|n| {
+                json!({
+                    "position": n.pos,
+                    "asset": labels.resolve(n.note.asset).to_string(),
+                    "value": n.note.value,
+                    "commitment": zkreg_verifier::fieldhex::fr_hex(&n.cm),
+                    "nullifier": zkreg_verifier::fieldhex::fr_hex(&n.nullifier),
+                    "spent": n.spent,
+                })
+            })
+            .collect();
+        let out = json!({"wallet": wallet, "account": account, "height": w.synced_height(), "notes": rows});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    let name = shown(wallet, account);
+    if notes.is_empty() {
+        println!("{name}: no notes yet");
+    }
+    for n in notes {
+        println!(
+            "{name}: note #{:<6} {:>12} {:6} {}",
+            n.pos,
+            n.note.value,
+            labels.resolve(n.note.asset).to_string(),
+            if n.spent { "spent" } else { "unspent" }
+        );
+    }
+    Ok(())
+}
+
 /// `zkreg wallet history`.
-pub fn cmd_history(session: &mut Session, name: &str, as_json: bool) -> Result<()> {
-    let keys = session.home.wallet(name)?;
+pub fn cmd_history(session: &mut Session, wallet: &str, account: u32, as_json: bool) -> Result<()> {
+    let w = scan(session, wallet, account, !as_json)?;
+    let name = &shown(wallet, account);
     let ledger = session.ledger()?;
-    let w = scan(ledger, keys, !as_json)?;
     let labels = asset_labels(ledger);
     let mut events = Vec::new();
-    for n in w.notes().iter().filter(|n| n.note.value > 0) {
+    for n in w.notes_of(account).filter(|n| n.note.value > 0) {
         let origin = ledger
             .commitment_origin(&n.cm)
             .map_err(|e| anyhow!("{e}"))?
@@ -276,7 +463,9 @@ pub fn cmd_history(session: &mut Session, name: &str, as_json: bool) -> Result<(
             .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({"wallet": name, "history": rows}))?
+            serde_json::to_string_pretty(
+                &json!({"wallet": wallet, "account": account, "history": rows})
+            )?
         );
         return Ok(());
     }

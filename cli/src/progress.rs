@@ -32,6 +32,20 @@ pub fn bar(len: u64, msg: &str) -> ProgressBar {
     pb
 }
 
+/// A bar over `len` items that shows their rate and the time left (wallet sync).
+pub fn rate_bar(len: u64, msg: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg} [{elapsed}] {bar:30} {human_pos}/{human_len} outputs, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(Duration::from_millis(100));
+    pb
+}
+
 /// Proves one transaction with a spinner; returns it and the proving time in seconds.
 pub fn prove<R: RngCore + CryptoRng>(
     prover: &Prover,

@@ -201,9 +201,7 @@ impl Frontier {
                             let index = (own & !3) + if k < j { k as u64 } else { k as u64 + 1 };
                             *slot = match w.siblings[l][k] {
                                 Some(v) => v,
-                                None if index == complete => {
-                                    partial[l].unwrap_or(self.empty[l])
-                                }
+                                None if index == complete => partial[l].unwrap_or(self.empty[l]),
                                 None => self.empty[l],
                             };
                         }
@@ -255,10 +253,19 @@ mod tests {
             let refs: Vec<&Witness> = ws.iter().collect();
             let paths = f.paths(&refs).unwrap();
             for (w, p) in ws.iter().zip(&paths) {
-                assert_eq!(*p, full.path(w.pos).unwrap(), "path of {} at {}", w.pos, i + 1);
+                assert_eq!(
+                    *p,
+                    full.path(w.pos).unwrap(),
+                    "path of {} at {}",
+                    w.pos,
+                    i + 1
+                );
             }
         }
-        assert_eq!(f.append(Fr::from(1u64), &mut |_, _, _| {}), Err(TreeError::Full));
+        assert_eq!(
+            f.append(Fr::from(1u64), &mut |_, _, _| {}),
+            Err(TreeError::Full)
+        );
     }
 
     /// A frontier survives its parts (how a wallet store keeps it); parts that do not fit are
