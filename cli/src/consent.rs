@@ -78,7 +78,7 @@ pub fn request(
 pub fn approve(session: &mut Session, owner_name: &str, req: &ConsentRequest) -> Result<Proven> {
     let keys = session.home.wallet(owner_name)?;
     let dir = consent_dir(&session.home);
-    let (ledger, prover) = session.ledger_and_prover()?;
+    let (ledger, prover) = session.ledger_and_prover(zkreg_verifier::TxKind::Grant)?;
     let owner = Party {
         name: owner_name,
         keys: &keys,
@@ -114,7 +114,7 @@ pub fn access(
     service: Option<&str>,
 ) -> Result<Proven> {
     let keys = session.home.wallet(inst_name)?;
-    let (ledger, prover) = session.ledger_and_prover()?;
+    let (ledger, prover) = session.ledger_and_prover(zkreg_verifier::TxKind::Access)?;
     let inst = Party {
         name: inst_name,
         keys: &keys,
@@ -137,7 +137,7 @@ pub fn revoke(session: &mut Session, owner_name: &str, which: &RevokeRef) -> Res
         RevokeRef::GrantTx(tx) => lib::RevokeRef::GrantTx(util::id_from_hex(tx)?),
     };
     let dir = consent_dir(&session.home);
-    let (ledger, prover) = session.ledger_and_prover()?;
+    let (ledger, prover) = session.ledger_and_prover(zkreg_verifier::TxKind::Revoke)?;
     let owner = Party {
         name: owner_name,
         keys: &keys,

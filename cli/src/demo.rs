@@ -327,7 +327,7 @@ pub fn run(home_flag: Option<PathBuf>) -> Result<()> {
         &chain, &lender, &grant, &old_tree, pos, now, b"nonce:3", rpk, &mut OsRng,
     )
     .map_err(|e| anyhow!("{e}"))?;
-    let (stale, _) = progress::prove(d.s.prover()?, u, &mut OsRng)?;
+    let (stale, _) = progress::prove(d.s.prover(zkreg_verifier::TxKind::Access)?, u, &mut OsRng)?;
     match ledger_cmd::submit(
         &mut d.s,
         &[("stale access".into(), stale.encode(), stale)],

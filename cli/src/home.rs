@@ -18,10 +18,10 @@ use zkreg_circuits::{audit::RegulatorSecretKey, ecc::JubjubAffine};
 use zkreg_ledger::{ChainConfig, Ledger};
 use zkreg_prover::{
     keys::{KeyFile, KeyKind, WalletKeys},
-    params::load_proving_keys,
+    params::{load_manifest, load_proving_key},
     prove::Prover,
 };
-use zkreg_verifier::params::Manifest;
+use zkreg_verifier::{params::Manifest, TxKind};
 
 /// Paths inside a home directory.
 #[derive(Clone, Debug)]
@@ -203,7 +203,8 @@ pub struct Session {
     /// The home.
     pub home: Home,
     ledger: Option<Ledger>,
-    prover: Option<Prover>,
+    /// Proving keys are loaded per circuit, on first use: `zkreg pay` loads only the payment key.
+    prover: Prover,
 }
 
 impl Session {
@@ -212,7 +213,7 @@ impl Session {
         Session {
             home,
             ledger: None,
-            prover: None,
+            prover: Prover::empty(),
         }
     }
 
@@ -231,14 +232,15 @@ impl Session {
         Ok(())
     }
 
-    fn ensure_prover(&mut self) -> Result<()> {
-        if self.prover.is_none() {
+    fn ensure_prover(&mut self, c: TxKind) -> Result<()> {
+        if self.prover.key(c).is_none() {
+            let dir = self.home.params();
             let manifest = self.home.manifest()?;
-            let pb = progress::spinner("loading proving keys");
-            let keys = load_proving_keys(&self.home.params(), manifest.insecure)
-                .map_err(|e| anyhow!("{e}"))?;
+            let pb = progress::spinner(&format!("loading the {} proving key", c.name()));
+            let manifest = load_manifest(&dir, manifest.insecure).map_err(|e| anyhow!("{e}"))?;
+            let pk = load_proving_key(&dir, &manifest, c).map_err(|e| anyhow!("{e}"))?;
             pb.finish_and_clear();
-            self.prover = Some(Prover::new(keys));
+            self.prover.add_key(c, pk);
         }
         Ok(())
     }
@@ -251,21 +253,19 @@ impl Session {
             .ok_or_else(|| anyhow!("internal: ledger not open"))
     }
 
-    /// The prover (keys loaded on first use).
-    pub fn prover(&mut self) -> Result<&Prover> {
-        self.ensure_prover()?;
-        self.prover
-            .as_ref()
-            .ok_or_else(|| anyhow!("internal: prover not loaded"))
+    /// The prover, with the key of `c` loaded.
+    pub fn prover(&mut self, c: TxKind) -> Result<&Prover> {
+        self.ensure_prover(c)?;
+        Ok(&self.prover)
     }
 
-    /// Both at once.
-    pub fn ledger_and_prover(&mut self) -> Result<(&Ledger, &Prover)> {
+    /// The ledger and the prover with the key of `c` loaded.
+    pub fn ledger_and_prover(&mut self, c: TxKind) -> Result<(&Ledger, &Prover)> {
         self.ensure_ledger()?;
-        self.ensure_prover()?;
-        match (&self.ledger, &self.prover) {
-            (Some(l), Some(p)) => Ok((l, p)),
-            _ => bail!("internal: ledger or prover not loaded"),
+        self.ensure_prover(c)?;
+        match &self.ledger {
+            Some(l) => Ok((l, &self.prover)),
+            None => bail!("internal: ledger not loaded"),
         }
     }
 

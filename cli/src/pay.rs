@@ -237,7 +237,7 @@ pub fn build(session: &mut Session, from: From<'_>, a: &PayArgs, show: bool) -> 
         From::Wallet { name, account } => scan(session, name, account, show)?,
         From::Keys(keys) => Wallet::new(keys),
     };
-    let (ledger, prover) = session.ledger_and_prover()?;
+    let (ledger, prover) = session.ledger_and_prover(zkreg_verifier::TxKind::Payment)?;
     let asset = known_asset(ledger.config(), a.asset)?;
     if let Some(issuer) = a.issuer {
         let vk = issuer.verifying_key().to_bytes();

@@ -668,7 +668,7 @@ fn one_note_in_both_input_slots_is_refused() {
     terms.binding = Transaction::Payment(tx.clone()).binding(&chain(&l));
     let public = witness.statement(&terms);
     tx.proof = Groth16::<Bls12_381>::prove(
-        env().prover.keys().get(TxKind::Payment),
+        env().prover.key(TxKind::Payment).unwrap(),
         PaymentCircuit::new(public, witness),
         &mut r,
     )

@@ -303,32 +303,118 @@ impl ProvingKeys {
     }
 }
 
-/// Loads the four proving keys from `dir`, each checked against the manifest before
-/// deserialising (the hash match makes the slow point validation redundant, so it is skipped).
-pub fn load_proving_keys(dir: &Path, allow_insecure: bool) -> Result<ProvingKeys, ParamsError> {
+/// Loads the proving key of circuit `c` from `dir`, exactly the key the manifest pins.
+///
+/// The fast path reads `NAME.pk.uncompressed` (written beside the key on its first load): no
+/// square roots, only a cheap on-curve check of every point, then the key is re-serialised
+/// compressed and must hash to the manifest's BLAKE2b-256 of `NAME.pk`. A point's compressed
+/// form is its `x` and the sign of `y`, and on the curve there is one `y` per sign, so a key
+/// that passes is the pinned key, point for point. Subgroup checks are skipped on both paths:
+/// the pinned bytes are those setup wrote (docs/PROTOCOL.md, "Proving keys").
+///
+/// Otherwise (no cache, or a cache that fails any check) the pinned compressed file is read,
+/// checked against the manifest, decompressed, and the cache is (re)written, best effort.
+/// Measured for the payment key in BENCHMARKS.md (issue #15).
+pub fn load_proving_key(
+    dir: &Path,
+    manifest: &Manifest,
+    c: TxKind,
+) -> Result<ProvingKey<Bls12_381>, ParamsError> {
+    let entry = manifest.entry(c, KeyRole::Proving)?;
+    let cache = dir.join(format!("{}.pk.uncompressed", c.name()));
+    let pk = match read_uncompressed(&cache, entry) {
+        Some(pk) => pk,
+        None => {
+            let pk = load_compressed(dir, manifest, c)?;
+            let mut raw = Vec::new();
+            if pk.serialize_uncompressed(&mut raw).is_ok() {
+                // A failed cache write only costs the next load its speed.
+                let _ = write(&cache, &raw);
+            }
+            pk
+        }
+    };
+    let actual = pk.vk.gamma_abc_g1.len().saturating_sub(1);
+    if actual != c.public_inputs() {
+        return Err(ParamsError::Shape {
+            path: dir.join(&entry.file),
+            circuit: c,
+            expected: c.public_inputs(),
+            actual,
+        });
+    }
+    Ok(pk)
+}
+
+/// The pinned compressed key: hash checked against the manifest, then decompressed.
+pub fn load_compressed(
+    dir: &Path,
+    manifest: &Manifest,
+    c: TxKind,
+) -> Result<ProvingKey<Bls12_381>, ParamsError> {
+    let (path, bytes) = manifest.read_checked(dir, c, KeyRole::Proving)?;
+    ProvingKey::<Bls12_381>::deserialize_with_mode(&bytes[..], Compress::Yes, Validate::No).map_err(
+        |e| ParamsError::BadKey {
+            path,
+            reason: e.to_string(),
+        },
+    )
+}
+
+/// The uncompressed cache if it is exactly the pinned key (see [`load_proving_key`]).
+fn read_uncompressed(path: &Path, entry: &KeyEntry) -> Option<ProvingKey<Bls12_381>> {
+    use rayon::prelude::*;
+    // Uncompressed points are twice their compressed size; anything larger is not the cache.
+    let len = std::fs::metadata(path).ok()?.len();
+    if len > entry.bytes.saturating_mul(2).saturating_add(4096) {
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    let pk = ProvingKey::<Bls12_381>::deserialize_with_mode(&bytes[..], Compress::No, Validate::No)
+        .ok()?;
+    let g1 = [
+        &pk.a_query,
+        &pk.b_g1_query,
+        &pk.h_query,
+        &pk.l_query,
+        &pk.vk.gamma_abc_g1,
+    ];
+    let on_curve = g1
+        .iter()
+        .all(|v| v.par_iter().with_min_len(1024).all(|p| p.is_on_curve()))
+        && pk
+            .b_g2_query
+            .par_iter()
+            .with_min_len(1024)
+            .all(|p| p.is_on_curve())
+        && [pk.beta_g1, pk.delta_g1, pk.vk.alpha_g1]
+            .iter()
+            .all(|p| p.is_on_curve())
+        && [pk.vk.beta_g2, pk.vk.gamma_g2, pk.vk.delta_g2]
+            .iter()
+            .all(|p| p.is_on_curve());
+    if !on_curve {
+        return None;
+    }
+    let mut compressed = Vec::with_capacity(entry.bytes as usize);
+    pk.serialize_compressed(&mut compressed).ok()?;
+    (compressed.len() as u64 == entry.bytes && blake2b_256_hex(&compressed) == entry.blake2b_256)
+        .then_some(pk)
+}
+
+/// The manifest of `dir`, refused if its keys are insecure (dev) and those are not allowed.
+pub fn load_manifest(dir: &Path, allow_insecure: bool) -> Result<Manifest, ParamsError> {
     let manifest = Manifest::load(dir)?;
     if manifest.insecure && !allow_insecure {
         return Err(ParamsError::Insecure(dir.to_path_buf()));
     }
-    let load = |c: TxKind| -> Result<ProvingKey<Bls12_381>, ParamsError> {
-        let (path, bytes) = manifest.read_checked(dir, c, KeyRole::Proving)?;
-        let pk =
-            ProvingKey::<Bls12_381>::deserialize_with_mode(&bytes[..], Compress::Yes, Validate::No)
-                .map_err(|e| ParamsError::BadKey {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?;
-        let actual = pk.vk.gamma_abc_g1.len().saturating_sub(1);
-        if actual != c.public_inputs() {
-            return Err(ParamsError::Shape {
-                path,
-                circuit: c,
-                expected: c.public_inputs(),
-                actual,
-            });
-        }
-        Ok(pk)
-    };
+    Ok(manifest)
+}
+
+/// Loads the four proving keys from `dir` ([`load_proving_key`]).
+pub fn load_proving_keys(dir: &Path, allow_insecure: bool) -> Result<ProvingKeys, ParamsError> {
+    let manifest = load_manifest(dir, allow_insecure)?;
+    let load = |c| load_proving_key(dir, &manifest, c);
     Ok(ProvingKeys {
         payment: load(TxKind::Payment)?,
         grant: load(TxKind::Grant)?,

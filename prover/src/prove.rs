@@ -78,11 +78,25 @@ pub enum ProveError {
     /// The Groth16 prover failed (an unsatisfied witness is caught by the builders before).
     #[error("proving the {0:?} statement failed: {1}")]
     Groth16(TxKind, String),
+    /// The prover was made without the key of this circuit.
+    #[error("no proving key of the {0:?} statement is loaded")]
+    NoKey(TxKind),
 }
 
 /// Holds proving keys and proves.
 pub struct Prover {
-    keys: ProvingKeys,
+    /// Per circuit (in [`TxKind::ALL`] order), its key if loaded: a wallet that only pays loads
+    /// only the payment key (a quarter of the load time of all four).
+    keys: [Option<ProvingKey<Bls12_381>>; 4],
+}
+
+fn slot(c: TxKind) -> usize {
+    match c {
+        TxKind::Payment => 0,
+        TxKind::Grant => 1,
+        TxKind::Access => 2,
+        TxKind::Revoke => 3,
+    }
 }
 
 fn set_proof(tx: &mut Transaction, proof: zkreg_verifier::Groth16Proof) {
@@ -95,14 +109,33 @@ fn set_proof(tx: &mut Transaction, proof: zkreg_verifier::Groth16Proof) {
 }
 
 impl Prover {
-    /// A prover with these keys.
+    /// A prover with the keys of all four circuits.
     pub fn new(keys: ProvingKeys) -> Self {
-        Prover { keys }
+        Prover {
+            keys: [
+                Some(keys.payment),
+                Some(keys.grant),
+                Some(keys.access),
+                Some(keys.revoke),
+            ],
+        }
     }
 
-    /// The proving keys.
-    pub fn keys(&self) -> &ProvingKeys {
-        &self.keys
+    /// A prover with no key yet ([`Self::add_key`]).
+    pub fn empty() -> Self {
+        Prover {
+            keys: [None, None, None, None],
+        }
+    }
+
+    /// Adds (or replaces) the key of circuit `c`.
+    pub fn add_key(&mut self, c: TxKind, pk: ProvingKey<Bls12_381>) {
+        self.keys[slot(c)] = Some(pk);
+    }
+
+    /// The proving key of `c`, if loaded.
+    pub fn key(&self, c: TxKind) -> Option<&ProvingKey<Bls12_381>> {
+        self.keys[slot(c)].as_ref()
     }
 
     /// Proves one transaction. The MSMs and FFTs inside use every core (`parallel`).
@@ -135,7 +168,8 @@ impl Prover {
                 circuit,
             });
             let t0 = Instant::now();
-            let proof = Groth16::<Bls12_381>::prove(self.keys.get(circuit), u.circuit, rng)
+            let pk = self.key(circuit).ok_or(ProveError::NoKey(circuit))?;
+            let proof = Groth16::<Bls12_381>::prove(pk, u.circuit, rng)
                 .map_err(|e| ProveError::Groth16(circuit, e.to_string()))?;
             let mut tx = u.tx;
             set_proof(&mut tx, proof);

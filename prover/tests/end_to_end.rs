@@ -281,10 +281,7 @@ fn grant_access_revoke() {
 fn parameter_files_are_checked() {
     let e = env();
     let dir = tempfile::tempdir().expect("tmp");
-    for f in std::fs::read_dir(&e.dir).expect("ls") {
-        let f = f.expect("entry").path();
-        std::fs::copy(&f, dir.path().join(f.file_name().expect("name"))).expect("copy");
-    }
+    copy_params(&e.dir, dir.path());
     let d = dir.path();
     assert!(matches!(
         load_verifying_keys(d, false),
@@ -309,4 +306,78 @@ fn parameter_files_are_checked() {
         load_verifying_keys(d, true),
         Err(ParamsError::Missing(_))
     ));
+}
+
+/// Copies the pinned parameter files (not the uncompressed caches).
+fn copy_params(from: &std::path::Path, to: &std::path::Path) {
+    for f in std::fs::read_dir(from).expect("ls") {
+        let f = f.expect("entry").path();
+        if f.extension().is_some_and(|x| x == "uncompressed") {
+            continue;
+        }
+        std::fs::copy(&f, to.join(f.file_name().expect("name"))).expect("copy");
+    }
+}
+
+/// The uncompressed cache of a proving key (issue #15): the first load writes it, later loads
+/// read it and get exactly the pinned key; a cache with a flipped byte, or with two valid points
+/// swapped (every point on the curve, but not the pinned key), is not used: the pinned file is
+/// decompressed instead and the cache rewritten.
+#[test]
+fn the_proving_key_cache_is_exactly_the_pinned_key() {
+    use ark_serialize::CanonicalSerialize;
+    use zkreg_prover::params::{load_compressed, load_manifest, load_proving_key};
+    let e = env();
+    let dir = tempfile::tempdir().expect("tmp");
+    copy_params(&e.dir, dir.path());
+    let d = dir.path();
+    let m = load_manifest(d, true).expect("manifest");
+    let cache = d.join("payment.pk.uncompressed");
+    let pinned = load_compressed(d, &m, TxKind::Payment).expect("pinned");
+    assert!(!cache.exists());
+    assert_eq!(
+        load_proving_key(d, &m, TxKind::Payment).expect("first"),
+        pinned
+    );
+    let written = std::fs::read(&cache).expect("the first load writes the cache");
+    assert_eq!(
+        load_proving_key(d, &m, TxKind::Payment).expect("cached"),
+        pinned
+    );
+    assert_eq!(
+        std::fs::read(&cache).expect("cache"),
+        written,
+        "a good cache is kept"
+    );
+
+    // A flipped byte in a point.
+    let mut bad = written.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 1;
+    std::fs::write(&cache, &bad).expect("tamper");
+    assert_eq!(
+        load_proving_key(d, &m, TxKind::Payment).expect("fallback"),
+        pinned
+    );
+    assert_eq!(
+        std::fs::read(&cache).expect("cache"),
+        written,
+        "the cache is rewritten"
+    );
+
+    // Two valid points swapped: on the curve, but not the pinned key.
+    let mut swapped = pinned.clone();
+    swapped.h_query.swap(0, 1);
+    let mut raw = Vec::new();
+    swapped.serialize_uncompressed(&mut raw).expect("ser");
+    std::fs::write(&cache, &raw).expect("plant");
+    assert_eq!(
+        load_proving_key(d, &m, TxKind::Payment).expect("fallback"),
+        pinned
+    );
+    assert_eq!(
+        std::fs::read(&cache).expect("cache"),
+        written,
+        "the cache is rewritten"
+    );
 }
