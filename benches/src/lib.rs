@@ -13,6 +13,7 @@
 
 pub mod cluster;
 pub mod report;
+pub mod wallet;
 pub mod workload;
 
 use std::path::PathBuf;

@@ -2,9 +2,8 @@
 //! each time (medians over several runs, on dev parameters and the cached ledger workload).
 
 use crate::{
-    workload::{
-        ledger_outputs, payment_block_at, regulator, Keys, LedgerBench, PaymentBlocks, SampleTxs,
-    },
+    wallet::{measure_pay, measure_sync, SyntheticChain, SYNTHETIC_OUTPUTS},
+    workload::{payment_block_at, regulator, Keys, LedgerBench, PaymentBlocks, SampleTxs},
     BenchError,
 };
 use ark_serialize::CanonicalSerialize;
@@ -17,7 +16,6 @@ use zkreg_prover::{
     keys::WalletKeys,
     params::circuit_shape,
     prove::{ProveEvent, UnprovenTx},
-    wallet::Wallet,
 };
 use zkreg_verifier::{Backend, Transaction, TxKind, VerifyingKeys};
 
@@ -28,6 +26,8 @@ pub struct Options {
     pub quick: bool,
     /// Where the proven ledger workload is cached between runs.
     pub cache_dir: PathBuf,
+    /// The `zkreg` binary, for `pay_end_to_end_ms` (left out without it).
+    pub zkreg: Option<PathBuf>,
 }
 
 impl Options {
@@ -120,8 +120,26 @@ pub struct Report {
     /// path `zkreg audit export` runs: every core, linked to creating txs), over the ledger
     /// workload's funding and payment blocks.
     pub audit_records_per_s: f64,
-    /// Outputs a wallet trial-decrypts per second.
+    /// Outputs a wallet scans per second (`Wallet::scan`: trial decryption on every core, then
+    /// the frontier and witnesses), over the synthetic chain of `sync_outputs` outputs.
     pub scan_outputs_per_s: f64,
+    /// Outputs of the synthetic chain a fresh wallet syncs (blocks of 200, 1 in 1000 its own).
+    pub sync_outputs: usize,
+    /// That sync, chunk by chunk into the wallet's RocksDB store (every chunk a synced write), ms.
+    pub sync_ms: f64,
+    /// Outputs per second of that sync.
+    pub sync_outputs_per_s: f64,
+    /// Notes the sync found (must be `sync_outputs / 1000`).
+    pub sync_notes_found: usize,
+    /// `zkreg pay` as a process, median wall time once the wallet store and key cache are warm
+    /// (load the payment key, sync, build, prove, write), ms; `null` without the binary.
+    pub pay_end_to_end_ms: Option<f64>,
+    /// The first `zkreg pay` of a fresh wallet (full sync, key decompressed and cached), ms.
+    pub pay_first_ms: Option<f64>,
+    /// Loading the payment proving key from its uncompressed cache (checked), ms.
+    pub payment_pk_load_ms: Option<f64>,
+    /// Loading it from the pinned compressed file, ms.
+    pub payment_pk_load_compressed_ms: Option<f64>,
     /// Size of a compressed Groth16 proof.
     pub proof_bytes: usize,
     /// Compressed size of the payment proving key.
@@ -308,15 +326,16 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
         audit_records = records.len();
         Ok(())
     })?;
-    let outputs = ledger_outputs(&payments);
-    // A wallet that owns none of the outputs: every trial decryption fails, the common case.
-    let stranger = WalletKeys::from_seed([5; 32]);
-    let scan_ms = median_ms(samples, || {
-        Wallet::new(stranger.clone())
-            .scan(&outputs, &mut |_| {})
-            .map(drop)
-            .map_err(|e| BenchError::Workload(e.to_string()))
-    })?;
+    progress(Stage::Step("wallet: scanning and syncing 100,000 outputs"));
+    let mine = WalletKeys::from_seed([5; 32]);
+    let chain = SyntheticChain::build(SYNTHETIC_OUTPUTS, &mine, 15);
+    let sync = measure_sync(&chain, &mine, samples.min(3))?;
+    drop(chain);
+    progress(Stage::Step("wallet: zkreg pay end to end"));
+    let pay = match &opts.zkreg {
+        Some(z) => Some(measure_pay(z, &opts.cache_dir, samples.min(5))?),
+        None => None,
+    };
 
     Ok(Report {
         payment_constraints,
@@ -339,7 +358,15 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(Stage)) -> Result<Report, Be
         ledger_block_txs: n,
         ledger_blocks: blocks.payments.len(),
         audit_records_per_s: audit_records as f64 / (audit_ms / 1e3),
-        scan_outputs_per_s: outputs.len() as f64 / (scan_ms / 1e3),
+        scan_outputs_per_s: sync.scan_outputs_per_s,
+        sync_outputs: SYNTHETIC_OUTPUTS,
+        sync_ms: sync.sync_ms,
+        sync_outputs_per_s: SYNTHETIC_OUTPUTS as f64 / (sync.sync_ms / 1e3),
+        sync_notes_found: sync.found,
+        pay_end_to_end_ms: pay.as_ref().map(|p| p.warm_ms),
+        pay_first_ms: pay.as_ref().map(|p| p.first_ms),
+        payment_pk_load_ms: pay.as_ref().map(|p| p.pk_load_cached_ms),
+        payment_pk_load_compressed_ms: pay.as_ref().map(|p| p.pk_load_compressed_ms),
         proof_bytes: payments[0].proof().compressed_size(),
         payment_pk_bytes: keys.payment_pk_bytes,
         cores: std::thread::available_parallelism().map_or(1, usize::from),

@@ -22,9 +22,10 @@ pub fn bench(home: &Home, quick: bool, json: bool, cluster: bool) -> Result<()> 
     if quick {
         cmd.arg("--quick");
     }
+    // The cluster's validators and the `zkreg pay` timings run this very binary.
+    cmd.arg("--zkreg").arg(&exe);
     if cluster {
-        // The validators are this very binary's `node run`.
-        cmd.arg("--cluster").arg("--zkreg").arg(&exe);
+        cmd.arg("--cluster");
     }
     if json {
         cmd.arg("--json");

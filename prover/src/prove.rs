@@ -1,10 +1,15 @@
 //! Proving: turns an unproven transaction into a ledger-ready one.
 
 use crate::params::{AnyCircuit, ProvingKeys};
-use ark_bls12_381::Bls12_381;
-use ark_groth16::Groth16;
-use ark_snark::SNARK;
+use ark_bls12_381::{Bls12_381, Fr};
+use ark_groth16::{r1cs_to_qap::LibsnarkReduction, Groth16, ProvingKey};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError,
+    SynthesisMode, R1CS_PREDICATE_LABEL,
+};
+use ark_std::UniformRand;
 use rand::{CryptoRng, RngCore};
+use std::sync::OnceLock;
 use std::time::Instant;
 use zkreg_verifier::{wire::issuer_message, ChainId, Transaction, TxId, TxKind};
 
@@ -108,6 +113,85 @@ fn set_proof(tx: &mut Transaction, proof: zkreg_verifier::Groth16Proof) {
     }
 }
 
+/// A circuit's constraint matrices `[A, B, C]`, as the Groth16 generator built them.
+struct Shape {
+    matrices: Vec<Matrix<Fr>>,
+    num_instance: usize,
+    num_constraints: usize,
+}
+
+/// Per circuit, its shape, built once per process on the first proof.
+static SHAPES: [OnceLock<Result<Shape, String>>; 4] = [
+    OnceLock::new(),
+    OnceLock::new(),
+    OnceLock::new(),
+    OnceLock::new(),
+];
+
+fn shape(c: TxKind) -> Result<&'static Shape, SynthesisError> {
+    let built = SHAPES[slot(c)].get_or_init(|| {
+        // Exactly the generator's synthesis (ark-groth16 `generator.rs`).
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Setup);
+        AnyCircuit::blank(c)
+            .generate_constraints(cs.clone())
+            .map_err(|e| e.to_string())?;
+        cs.finalize();
+        let mut all = cs.to_matrices().map_err(|e| e.to_string())?;
+        let matrices = all
+            .remove(R1CS_PREDICATE_LABEL)
+            .ok_or_else(|| "no R1CS matrices".to_string())?;
+        Ok(Shape {
+            matrices,
+            num_instance: cs.num_instance_variables(),
+            num_constraints: cs.num_constraints(),
+        })
+    });
+    built.as_ref().map_err(|_| SynthesisError::Unsatisfiable)
+}
+
+/// Groth16 proving without rebuilding the constraint matrices for every proof.
+///
+/// `Groth16::prove` synthesises the circuit with its matrices, inlines every linear combination,
+/// then builds the matrices again to evaluate `A·z, B·z, C·z`: per proof, work that depends only
+/// on the circuit. Here the matrices are built once per circuit and process (as the generator
+/// builds them); a proof synthesises only the assignment (no constraints kept, nothing inlined)
+/// and runs ark-groth16's own `create_proof_with_reduction_and_matrices`. Measured in
+/// BENCHMARKS.md (issue #15).
+fn prove_with_shape<R: RngCore + CryptoRng>(
+    pk: &ProvingKey<Bls12_381>,
+    circuit: AnyCircuit,
+    rng: &mut R,
+) -> Result<zkreg_verifier::Groth16Proof, SynthesisError> {
+    let shape = shape(circuit.circuit())?;
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Prove {
+        construct_matrices: false,
+        generate_lc_assignments: false,
+    });
+    circuit.generate_constraints(cs.clone())?;
+    let mut full = cs.instance_assignment()?;
+    full.extend(cs.witness_assignment()?);
+    if full.len() != shape.num_instance + pk.l_query.len()
+        || cs.num_instance_variables() != shape.num_instance
+    {
+        return Err(SynthesisError::Unsatisfiable);
+    }
+    let r = Fr::rand(rng);
+    let s = Fr::rand(rng);
+    Groth16::<Bls12_381, LibsnarkReduction>::create_proof_with_reduction_and_matrices(
+        pk,
+        r,
+        s,
+        &shape.matrices,
+        shape.num_instance,
+        shape.num_constraints,
+        &full,
+    )
+}
+
 impl Prover {
     /// A prover with the keys of all four circuits.
     pub fn new(keys: ProvingKeys) -> Self {
@@ -169,7 +253,7 @@ impl Prover {
             });
             let t0 = Instant::now();
             let pk = self.key(circuit).ok_or(ProveError::NoKey(circuit))?;
-            let proof = Groth16::<Bls12_381>::prove(pk, u.circuit, rng)
+            let proof = prove_with_shape(pk, u.circuit, rng)
                 .map_err(|e| ProveError::Groth16(circuit, e.to_string()))?;
             let mut tx = u.tx;
             set_proof(&mut tx, proof);

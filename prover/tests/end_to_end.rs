@@ -23,7 +23,7 @@ use zkreg_prover::{
 };
 use zkreg_verifier::{
     params::{load_verifying_keys, ParamsError},
-    Transaction, VerifyingKeys,
+    Transaction, TxKind, VerifyingKeys,
 };
 
 struct Env {
