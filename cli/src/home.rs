@@ -239,6 +239,10 @@ impl Session {
             let pb = progress::spinner(&format!("loading the {} proving key", c.name()));
             let manifest = load_manifest(&dir, manifest.insecure).map_err(|e| anyhow!("{e}"))?;
             let pk = load_proving_key(&dir, &manifest, c).map_err(|e| anyhow!("{e}"))?;
+            if let Ok(entry) = manifest.entry(c, zkreg_verifier::params::KeyRole::Proving) {
+                // The circuit's matrices, from the cache pinned by the manifest's digest.
+                zkreg_prover::prove::prepare_shape(&dir, c, &entry.circuit_digest);
+            }
             pb.finish_and_clear();
             self.prover.add_key(c, pk);
         }

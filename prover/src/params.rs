@@ -6,7 +6,8 @@
 use ark_bls12_381::{Bls12_381, Fr};
 use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
 use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, SynthesisError, SynthesisMode,
+    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, Matrix, SynthesisError,
+    SynthesisMode,
 };
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use ark_snark::SNARK;
@@ -121,26 +122,47 @@ pub fn circuit_shape(c: TxKind) -> Result<(usize, String), SynthesisError> {
     cs.set_mode(SynthesisMode::Setup);
     AnyCircuit::blank(c).generate_constraints(cs.clone())?;
     cs.finalize();
+    let matrices = cs.to_matrices()?;
+    let labelled: Vec<(&str, &Vec<Matrix<Fr>>)> =
+        matrices.iter().map(|(l, m)| (l.as_str(), m)).collect();
+    Ok((
+        cs.num_constraints(),
+        matrices_digest(
+            cs.num_instance_variables(),
+            cs.num_witness_variables(),
+            &labelled,
+        ),
+    ))
+}
+
+/// The circuit digest: BLAKE2b-256 over `"zkreg/v1/circuit"`, the variable counts and every
+/// predicate's matrices (label, rows, entries). The manifest pins it per circuit.
+pub fn matrices_digest(
+    num_instance: usize,
+    num_witness: usize,
+    matrices: &[(&str, &Vec<Matrix<Fr>>)],
+) -> String {
     let mut h = Blake2b::<U32>::new();
     h.update(b"zkreg/v1/circuit");
-    h.update((cs.num_instance_variables() as u64).to_le_bytes());
-    h.update((cs.num_witness_variables() as u64).to_le_bytes());
-    for (label, matrices) in cs.to_matrices()? {
+    h.update((num_instance as u64).to_le_bytes());
+    h.update((num_witness as u64).to_le_bytes());
+    let mut b = Vec::with_capacity(32);
+    for (label, ms) in matrices {
         h.update(label.as_bytes());
-        for m in matrices {
+        for m in ms.iter() {
             h.update((m.len() as u64).to_le_bytes());
             for row in m {
                 h.update((row.len() as u64).to_le_bytes());
                 for (coeff, var) in row {
-                    let mut b = Vec::with_capacity(32);
+                    b.clear();
                     let _ = coeff.serialize_compressed(&mut b);
                     h.update(&b);
-                    h.update((var as u64).to_le_bytes());
+                    h.update((*var as u64).to_le_bytes());
                 }
             }
         }
     }
-    Ok((cs.num_constraints(), hex::encode(h.finalize())))
+    hex::encode(h.finalize())
 }
 
 /// Where setup randomness comes from.

@@ -117,10 +117,11 @@ fn set_proof(tx: &mut Transaction, proof: zkreg_verifier::Groth16Proof) {
 struct Shape {
     matrices: Vec<Matrix<Fr>>,
     num_instance: usize,
+    num_witness: usize,
     num_constraints: usize,
 }
 
-/// Per circuit, its shape, built once per process on the first proof.
+/// Per circuit, its shape, built (or read from the params cache) once per process.
 static SHAPES: [OnceLock<Result<Shape, String>>; 4] = [
     OnceLock::new(),
     OnceLock::new(),
@@ -128,27 +129,154 @@ static SHAPES: [OnceLock<Result<Shape, String>>; 4] = [
     OnceLock::new(),
 ];
 
+fn build_shape(c: TxKind) -> Result<Shape, String> {
+    // Exactly the generator's synthesis (ark-groth16 `generator.rs`).
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Setup);
+    AnyCircuit::blank(c)
+        .generate_constraints(cs.clone())
+        .map_err(|e| e.to_string())?;
+    cs.finalize();
+    let mut all = cs.to_matrices().map_err(|e| e.to_string())?;
+    let matrices = all
+        .remove(R1CS_PREDICATE_LABEL)
+        .ok_or_else(|| "no R1CS matrices".to_string())?;
+    if !all.is_empty() {
+        return Err("the circuit has constraints other than R1CS".into());
+    }
+    Ok(Shape {
+        matrices,
+        num_instance: cs.num_instance_variables(),
+        num_witness: cs.num_witness_variables(),
+        num_constraints: cs.num_constraints(),
+    })
+}
+
 fn shape(c: TxKind) -> Result<&'static Shape, SynthesisError> {
-    let built = SHAPES[slot(c)].get_or_init(|| {
-        // Exactly the generator's synthesis (ark-groth16 `generator.rs`).
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Setup);
-        AnyCircuit::blank(c)
-            .generate_constraints(cs.clone())
-            .map_err(|e| e.to_string())?;
-        cs.finalize();
-        let mut all = cs.to_matrices().map_err(|e| e.to_string())?;
-        let matrices = all
-            .remove(R1CS_PREDICATE_LABEL)
-            .ok_or_else(|| "no R1CS matrices".to_string())?;
-        Ok(Shape {
-            matrices,
-            num_instance: cs.num_instance_variables(),
-            num_constraints: cs.num_constraints(),
-        })
+    SHAPES[slot(c)]
+        .get_or_init(|| build_shape(c))
+        .as_ref()
+        .map_err(|_| SynthesisError::Unsatisfiable)
+}
+
+fn shape_digest(s: &Shape) -> String {
+    crate::params::matrices_digest(
+        s.num_instance,
+        s.num_witness,
+        &[(R1CS_PREDICATE_LABEL, &s.matrices)],
+    )
+}
+
+fn encode_shape(s: &Shape) -> Vec<u8> {
+    use ark_serialize::CanonicalSerialize;
+    let mut out = Vec::new();
+    for n in [
+        s.num_instance,
+        s.num_witness,
+        s.num_constraints,
+        s.matrices.len(),
+    ] {
+        out.extend_from_slice(&(n as u64).to_le_bytes());
+    }
+    for m in &s.matrices {
+        out.extend_from_slice(&(m.len() as u64).to_le_bytes());
+        for row in m {
+            out.extend_from_slice(&(row.len() as u64).to_le_bytes());
+            for (coeff, var) in row {
+                let _ = coeff.serialize_compressed(&mut out);
+                out.extend_from_slice(&(*var as u64).to_le_bytes());
+            }
+        }
+    }
+    out
+}
+
+fn take<'a>(rest: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    if rest.len() < n {
+        return None;
+    }
+    let (a, b) = rest.split_at(n);
+    *rest = b;
+    Some(a)
+}
+
+fn take_usize(rest: &mut &[u8]) -> Option<usize> {
+    let b: [u8; 8] = take(rest, 8)?.try_into().ok()?;
+    usize::try_from(u64::from_le_bytes(b)).ok()
+}
+
+fn decode_shape(bytes: &[u8]) -> Option<Shape> {
+    use ark_serialize::CanonicalDeserialize;
+    let rest = &mut &bytes[..];
+    let (num_instance, num_witness, num_constraints, count) = (
+        take_usize(rest)?,
+        take_usize(rest)?,
+        take_usize(rest)?,
+        take_usize(rest)?,
+    );
+    let vars = num_instance.checked_add(num_witness)?;
+    if count != 3 {
+        return None;
+    }
+    let mut matrices = Vec::with_capacity(3);
+    for _ in 0..count {
+        let rows = take_usize(rest)?;
+        if rows != num_constraints {
+            return None;
+        }
+        let mut m = Vec::with_capacity(rows.min(1 << 20));
+        for _ in 0..rows {
+            let len = take_usize(rest)?;
+            if len > vars {
+                return None;
+            }
+            let mut row = Vec::with_capacity(len.min(1 << 16));
+            for _ in 0..len {
+                let coeff = Fr::deserialize_compressed(take(rest, 32)?).ok()?;
+                let var = take_usize(rest)?;
+                if var >= vars {
+                    return None;
+                }
+                row.push((coeff, var));
+            }
+            m.push(row);
+        }
+        matrices.push(m);
+    }
+    rest.is_empty().then_some(Shape {
+        matrices,
+        num_instance,
+        num_witness,
+        num_constraints,
+    })
+}
+
+/// Prepares the proving of circuit `c` from the parameter directory `dir`: its constraint
+/// matrices are read from `NAME.matrices` if they hash to `circuit_digest` (the manifest's pin of
+/// this circuit, the same BLAKE2b-256 `zkreg params verify` checks), else built and, if they hash
+/// to it, cached there. A CLI process proves once, so without the cache every `zkreg pay` would
+/// rebuild the matrices (measured in BENCHMARKS.md, issue #15). Returns whether the cache served.
+pub fn prepare_shape(dir: &std::path::Path, c: TxKind, circuit_digest: &str) -> bool {
+    let path = dir.join(format!("{}.matrices", c.name()));
+    let mut from_cache = false;
+    let _ = SHAPES[slot(c)].get_or_init(|| {
+        if let Some(s) = std::fs::read(&path).ok().and_then(|b| decode_shape(&b)) {
+            if shape_digest(&s) == circuit_digest {
+                from_cache = true;
+                return Ok(s);
+            }
+        }
+        let s = build_shape(c)?;
+        if shape_digest(&s) == circuit_digest {
+            let tmp = path.with_extension("matrices.tmp");
+            if std::fs::write(&tmp, encode_shape(&s)).is_ok() {
+                let _ = std::fs::rename(&tmp, &path);
+            }
+        }
+        Ok(s)
     });
-    built.as_ref().map_err(|_| SynthesisError::Unsatisfiable)
+    from_cache
 }
 
 /// Groth16 proving without rebuilding the constraint matrices for every proof.
@@ -265,5 +393,35 @@ impl Prover {
             out.push(tx);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The matrices cache holds exactly the generator's matrices: its digest is the manifest's
+    /// circuit digest (`circuit_shape`), it round-trips, and a flipped byte anywhere is refused
+    /// by decoding or by the digest.
+    #[test]
+    fn cached_matrices_are_the_circuits_own() {
+        let s = build_shape(TxKind::Revoke).unwrap();
+        let (constraints, digest) = crate::params::circuit_shape(TxKind::Revoke).unwrap();
+        assert_eq!(
+            (s.num_constraints, shape_digest(&s)),
+            (constraints, digest.clone())
+        );
+        let bytes = encode_shape(&s);
+        let back = decode_shape(&bytes).unwrap();
+        assert_eq!(shape_digest(&back), digest);
+        for at in [0, 40, bytes.len() / 2, bytes.len() - 1] {
+            let mut bad = bytes.clone();
+            bad[at] ^= 1;
+            assert!(
+                decode_shape(&bad).is_none_or(|b| shape_digest(&b) != digest),
+                "a flipped byte at {at} went unnoticed"
+            );
+        }
+        assert!(decode_shape(&bytes[..bytes.len() - 1]).is_none());
     }
 }
