@@ -164,8 +164,9 @@ pub fn measure_sync(
 }
 
 /// `zkreg pay` wall times, ms: the first payment of a fresh wallet (its store synced from
-/// nothing, the proving key decompressed and cached) and the median of later ones (store and
-/// cache warm), each a separate process as a user runs it.
+/// nothing, the proving key decompressed and cached, the circuit's matrices built and cached)
+/// and the median of later ones (store and caches warm), each a separate process as a user runs
+/// it.
 pub struct PayFigures {
     /// The first `zkreg pay`.
     pub first_ms: f64,
@@ -273,13 +274,16 @@ pub fn measure_pay(
         )?;
         Ok::<f64, BenchError>(t.elapsed().as_secs_f64() * 1e3)
     };
-    // Cold: no wallet store, no key cache.
+    // Cold: no wallet store, no key or matrices cache.
     let _ = std::fs::remove_dir_all(home.join("wallets"));
     for f in std::fs::read_dir(home.join("params"))
         .map_err(|e| BenchError::Workload(e.to_string()))?
         .flatten()
     {
-        if f.path().extension().is_some_and(|x| x == "uncompressed") {
+        if f.path()
+            .extension()
+            .is_some_and(|x| x == "uncompressed" || x == "matrices")
+        {
             let _ = std::fs::remove_file(f.path());
         }
     }

@@ -357,6 +357,8 @@ enum WalletCmd {
     Sync(WalletArgs),
     /// Every note of the account: position, asset, value, spent or not.
     Notes(WalletArgs),
+    /// The address of an account (account 0 is `zkreg keys address NAME`).
+    Address(WalletArgs),
     /// Unspent balance per asset.
     Balance(WalletArgs),
     /// Notes received and spent, with heights and transactions.
@@ -724,6 +726,22 @@ fn run(cli: Cli) -> Result<()> {
                 pay::cmd_balance(&mut s, node.as_deref(), &a.wallet, a.account, a.json, false)?
             }
             WalletCmd::Notes(a) => pay::cmd_notes(&mut s, &a.wallet, a.account, a.json)?,
+            WalletCmd::Address(a) => {
+                let address = s
+                    .home
+                    .wallet(&a.wallet)?
+                    .account(a.account)
+                    .address()
+                    .encode();
+                if a.json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"wallet": a.wallet, "account": a.account, "address": address})
+                    );
+                } else {
+                    println!("{address}");
+                }
+            }
             WalletCmd::History(a) => pay::cmd_history(&mut s, &a.wallet, a.account, a.json)?,
         },
         Command::Consent(c) => run_consent(&mut s, c, node.as_deref())?,
@@ -787,6 +805,8 @@ fn run_on_node(url: &str, command: &Command) -> Result<OnNode> {
         Command::Ledger(LedgerCmd::Sync) => return Ok(OnNode::Local),
         Command::Wallet(WalletCmd::Sync(_) | WalletCmd::Balance(_))
         | Command::Audit(AuditCmd::Export { .. }) => return Ok(OnNode::Local),
+        // Derived from the key file alone.
+        Command::Wallet(WalletCmd::Address(_)) => return Ok(OnNode::Local),
         Command::Mint { .. }
         | Command::Pay { .. }
         | Command::Withdraw { .. }
