@@ -302,3 +302,61 @@ fn decode(bytes: &[u8], keys: WalletKeys) -> Result<Wallet, Decode> {
     }
     Ok(Wallet::from_parts(keys, accounts, frontier, synced, notes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{delivery::seal_note, wallet::LedgerOutput};
+    use rand::SeedableRng;
+
+    /// A saved wallet loads back exactly; a stored state that is truncated, extended, of another
+    /// format, with no account, or with a frontier that does not match its length is refused
+    /// as corrupt (with the reason), never loaded half-way.
+    #[test]
+    fn a_corrupt_store_is_refused_with_its_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = WalletKeys::from_seed([7; 32]);
+        let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+        let note = Note::new(Fr::from(1u64), 9, keys.owner(), &mut r);
+        let mut w = Wallet::with_accounts(keys.clone(), 2);
+        w.scan(
+            &[LedgerOutput {
+                pos: 0,
+                cm: note.commitment(),
+                delivery: seal_note(&keys.address().pk_d, &note, &mut r),
+            }],
+            &mut |_| {},
+        )
+        .unwrap();
+        let store = WalletStore::open(&dir.path().join("w")).unwrap();
+        store.save(&w).unwrap();
+        let back = store.load(keys.clone(), 1).unwrap();
+        assert_eq!((back.notes(), back.accounts()), (w.notes(), 2));
+        let good = encode(&w);
+        let owner_end = MAGIC.len() + 32;
+        let mut cases: Vec<(&str, Vec<u8>)> = vec![
+            ("truncated", good[..good.len() - 1].to_vec()),
+            ("trailing", [good.clone(), vec![0]].concat()),
+            (
+                "format",
+                [b"zkreg-wallet/9".to_vec(), good[MAGIC.len()..].to_vec()].concat(),
+            ),
+        ];
+        let mut no_accounts = good.clone();
+        no_accounts[owner_end..owner_end + 4].copy_from_slice(&0u32.to_le_bytes());
+        cases.push(("accounts", no_accounts));
+        let mut bad_len = good.clone();
+        let len_at = owner_end + 4 + 8;
+        bad_len[len_at..len_at + 8].copy_from_slice(&2u64.to_le_bytes());
+        cases.push(("frontier", bad_len));
+        for (what, bytes) in cases {
+            store.db.put(STATE, &bytes).unwrap();
+            match store.load(keys.clone(), 1) {
+                Err(StoreError::Corrupt { reason, .. }) => {
+                    assert!(!reason.is_empty(), "{what}")
+                }
+                other => panic!("{what}: {:?}", other.map(|w| w.scanned())),
+            }
+        }
+    }
+}
