@@ -57,8 +57,8 @@ pub struct NodeChunks<'a>(pub &'a zkreg_node::client::NodeClient);
 
 impl ChunkSource for NodeChunks<'_> {
     fn tip(&mut self) -> Result<(u64, u64), String> {
-        let r = self.0.compact(u64::MAX, 1, 0).map_err(|e| e.to_string())?;
-        Ok((r.tip, r.notes))
+        let s = self.0.status().map_err(|e| e.to_string())?;
+        Ok((s.height, s.notes))
     }
 
     fn chunk(&mut self, after: u64, _next_pos: u64, max: usize) -> Result<ScanChunk, String> {

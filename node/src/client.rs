@@ -117,21 +117,6 @@ impl NodeClient {
         ))
     }
 
-    /// Every compact block from height 1 to the node's tip.
-    pub fn compact_all(&self) -> Result<(u64, Vec<CompactBlock>), ClientError> {
-        let mut out = Vec::new();
-        let mut from = 1;
-        loop {
-            let r = self.compact(from, crate::api::MAX_COMPACT_BLOCKS, 0)?;
-            let n = r.blocks.len() as u64;
-            out.extend(r.blocks);
-            from += n;
-            if n == 0 || from > r.tip {
-                return Ok((r.tip, out));
-            }
-        }
-    }
-
     /// `GET /v1/anchors`.
     pub fn anchors(&self) -> Result<AnchorsResponse, ClientError> {
         self.get("/v1/anchors")

@@ -299,16 +299,6 @@ pub struct ProvingKeys {
 }
 
 impl ProvingKeys {
-    /// The key of `c`.
-    pub fn get(&self, c: TxKind) -> &ProvingKey<Bls12_381> {
-        match c {
-            TxKind::Payment => &self.payment,
-            TxKind::Grant => &self.grant,
-            TxKind::Access => &self.access,
-            TxKind::Revoke => &self.revoke,
-        }
-    }
-
     /// Generates all four in memory (tests, benches, the demo).
     pub fn generate(mode: SetupMode) -> Result<(Self, [VerifyingKey<Bls12_381>; 4]), SetupError> {
         let [p, g, a, r] = TxKind::ALL.map(|c| generate(c, mode));
