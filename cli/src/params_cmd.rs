@@ -50,7 +50,7 @@ pub fn print_setup(home: &Home, m: &Manifest) {
     } else {
         println!("parameters written to {}", home.params().display());
     }
-    for c in TxKind::ALL {
+    for c in TxKind::STATEMENTS {
         let pk = m.entry(c, KeyRole::Proving).ok();
         let vk = m.entry(c, KeyRole::Verifying).ok();
         if let (Some(pk), Some(vk)) = (pk, vk) {
@@ -119,7 +119,7 @@ pub fn verify(home: &Home) -> Result<()> {
 pub fn info(home: &Home, as_json: bool) -> Result<()> {
     let m = home.manifest()?;
     let mut rows = Vec::new();
-    for c in TxKind::ALL {
+    for c in TxKind::STATEMENTS {
         let pk = m.entry(c, KeyRole::Proving).map_err(|e| anyhow!("{e}"))?;
         let vk = m.entry(c, KeyRole::Verifying).map_err(|e| anyhow!("{e}"))?;
         rows.push((c, pk.clone(), vk.clone()));
@@ -180,7 +180,7 @@ pub fn info(home: &Home, as_json: bool) -> Result<()> {
 
 /// `zkreg circuits`: sizes straight from the constraint code (no parameters needed).
 pub fn circuits() -> Result<()> {
-    for c in TxKind::ALL {
+    for c in TxKind::STATEMENTS {
         let (constraints, _) = circuit_shape(c)
             .map_err(|e| anyhow!("cannot synthesize the {} circuit: {e}", c.name()))?;
         println!(

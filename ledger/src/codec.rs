@@ -37,6 +37,28 @@ pub(crate) fn read_be(b: &[u8]) -> Result<u64, LedgerError> {
         .ok_or_else(|| LedgerError::Corrupt("short integer".into()))
 }
 
+/// A regulator-key schedule: `(from_height be8 ‖ key)` per entry, oldest first.
+pub(crate) fn schedule(s: &crate::genesis::KeySchedule) -> Vec<u8> {
+    let mut out = Vec::with_capacity(40 * s.entries().len());
+    for (h, p) in s.entries() {
+        out.extend_from_slice(&be(*h));
+        out.extend_from_slice(&point(p));
+    }
+    out
+}
+
+/// Inverse of [`schedule`].
+pub(crate) fn read_schedule(b: &[u8]) -> Result<crate::genesis::KeySchedule, LedgerError> {
+    if b.len() % 40 != 0 {
+        return Err(LedgerError::Corrupt("regulator key schedule length".into()));
+    }
+    let entries = b
+        .chunks_exact(40)
+        .map(|c| Ok((read_be(&c[..8])?, read_point(&c[8..])?)))
+        .collect::<Result<Vec<_>, LedgerError>>()?;
+    Ok(crate::genesis::KeySchedule::from_entries(entries))
+}
+
 /// `R ‖ c_0 ‖ … ‖ c_{N-1}`.
 pub(crate) fn audit_ct<const N: usize>(ct: &AuditCiphertext<N>) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 * (N + 1));

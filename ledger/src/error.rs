@@ -84,6 +84,34 @@ pub enum Rule {
         /// Given time.
         got: u64,
     },
+    /// A rotation's sequence number is not the number of rotations applied so far (a replay,
+    /// or signed for another point in the chain's history).
+    #[error("rotation sequence {got} is not the next one ({expected})")]
+    RotationSequence {
+        /// Rotations applied so far.
+        expected: u64,
+        /// The rotation's sequence.
+        got: u64,
+    },
+    /// A rotation does not replace the regulator key in force at this height.
+    #[error("the rotation replaces a key that is not the regulator key in force")]
+    RotationKey,
+    /// A rotation was made while another scheduled key is not yet in force.
+    #[error("a regulator key scheduled from height {from_height} is not yet in force")]
+    RotationPending {
+        /// Its first height.
+        from_height: u64,
+    },
+    /// A rotation's `from_height` is not after this block.
+    #[error(
+        "a rotation must apply from a later height than this block's ({height}), not {from_height}"
+    )]
+    RotationHeight {
+        /// The rotation's first height.
+        from_height: u64,
+        /// This block's height.
+        height: u64,
+    },
     /// The same transaction twice in a block.
     #[error("duplicate transaction in block")]
     DuplicateTx,

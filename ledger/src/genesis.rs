@@ -101,6 +101,48 @@ impl Genesis {
     }
 }
 
+/// Which regulator key is in force from which height: the genesis entries, then every rotation
+/// the ledger applied (docs/PROTOCOL.md, "Regulator committee and key rotation"). Sorted by
+/// height; a rotation is only accepted with a `from_height` after every entry, so appending keeps
+/// it sorted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeySchedule {
+    entries: Vec<(u64, JubjubAffine)>,
+}
+
+impl KeySchedule {
+    /// The key in force at `height`: the entry with the greatest `from_height ≤ height`.
+    pub fn rpk_at(&self, height: u64) -> Option<JubjubAffine> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|(h, _)| *h <= height)
+            .map(|(_, p)| *p)
+    }
+
+    /// Every `(from_height, key)`, oldest first.
+    pub fn entries(&self) -> &[(u64, JubjubAffine)] {
+        &self.entries
+    }
+
+    /// The greatest `from_height` scheduled (0 for an empty schedule).
+    pub fn last_from_height(&self) -> u64 {
+        self.entries.last().map_or(0, |(h, _)| *h)
+    }
+
+    /// Appends a rotation's key (the ledger checks `from_height` is after every entry).
+    pub(crate) fn push(&mut self, from_height: u64, rpk: JubjubAffine) {
+        self.entries.push((from_height, rpk));
+    }
+
+    /// A schedule from `(from_height, key)` pairs, sorted here (for clients that read one over
+    /// the network; keys must already be checked points).
+    pub fn from_entries(mut entries: Vec<(u64, JubjubAffine)>) -> Self {
+        entries.sort_by_key(|(h, _)| *h);
+        KeySchedule { entries }
+    }
+}
+
 /// A parsed, validated genesis.
 #[derive(Clone, Debug)]
 pub struct ChainConfig {
@@ -171,7 +213,7 @@ impl ChainConfig {
                 return Err(bad(format!("validator key {v:?} appears twice")));
             }
         }
-        for c in TxKind::ALL {
+        for c in TxKind::STATEMENTS {
             if !genesis.verifying_keys.contains_key(c.name()) {
                 return Err(bad(format!(
                     "no verifying key hash for the {} circuit",
@@ -198,20 +240,12 @@ impl ChainConfig {
         Self::new(g)
     }
 
-    /// The regulator key in force at `height`.
-    pub fn rpk_at(&self, height: u64) -> Option<JubjubAffine> {
-        self.regulator
-            .iter()
-            .rev()
-            .find(|(h, _)| *h <= height)
-            .map(|(_, p)| *p)
-    }
-
-    /// Every regulator key of the schedule, each checked (on the curve, in the subgroup, not the
-    /// identity) when the genesis was read. The verifier pins them
-    /// (`VerifyingKeys::with_pinned_points`): a transaction's key is decoded by comparing bytes.
-    pub fn regulator_keys(&self) -> Vec<JubjubAffine> {
-        self.regulator.iter().map(|(_, p)| *p).collect()
+    /// The genesis part of the regulator-key schedule. The schedule in force also holds the
+    /// rotations the ledger applied: ask the ledger ([`crate::LedgerView::key_schedule`]).
+    pub fn genesis_schedule(&self) -> KeySchedule {
+        KeySchedule {
+            entries: self.regulator.clone(),
+        }
     }
 
     /// The asset id of `name` if the genesis names an issuer for it (an asset nobody can mint

@@ -1,9 +1,9 @@
 //! The state machine: admission, block verification, commit.
 
 use crate::{
-    codec::{audit_ct, be, fr, read_be, read_fr},
+    codec::{audit_ct, be, fr, read_be, read_fr, read_schedule, schedule},
     error::{LedgerError, Rejection, Rule},
-    genesis::ChainConfig,
+    genesis::{ChainConfig, KeySchedule},
     rows::{
         AuditRow, BlockRow, CmRow, GcmRow, GrantLeafRow, NoteRow, NullifierRow, Place, TagRow,
         TxRow,
@@ -25,8 +25,8 @@ use zkreg_circuits::{
 };
 use zkreg_verifier::{
     params::{blake2b_256_hex, load_verifying_keys},
-    AccessTx, CheckedTxs, DecodeError, GrantTx, PaymentTx, RevokeTx, Transaction, TxId, TxKind,
-    VerifyingKeys,
+    AccessTx, CheckedTxs, DecodeError, GrantTx, PaymentTx, RevokeTx, RotateTx, Transaction, TxId,
+    TxKind, VerifyingKeys,
 };
 
 /// Counters kept in state.
@@ -91,6 +91,8 @@ pub(crate) struct Tip {
     /// Height of the latest block with a revocation (0: none).
     pub(crate) last_revocation: u64,
     pub(crate) counts: Counts,
+    /// The regulator-key schedule: genesis entries, then applied rotations.
+    pub(crate) schedule: KeySchedule,
 }
 
 /// What a block did.
@@ -344,7 +346,7 @@ impl Ledger {
         config: ChainConfig,
         vks: [ark_groth16::VerifyingKey<Bls12_381>; 4],
     ) -> Result<Self, LedgerError> {
-        for (c, vk) in TxKind::ALL.iter().zip(vks.iter()) {
+        for (c, vk) in TxKind::STATEMENTS.iter().zip(vks.iter()) {
             if config.vk_hash(*c) != Some(vk_hash(vk).as_str()) {
                 return Err(LedgerError::Keys(format!(
                     "the {} verifying key is not the one the genesis accepts",
@@ -354,7 +356,6 @@ impl Ledger {
         }
         let [p, g, a, r] = &vks;
         let keys = VerifyingKeys::new(config.hash, p, g, a, r)
-            .and_then(|k| k.with_pinned_points(&config.regulator_keys()))
             .map_err(|e| LedgerError::Keys(e.to_string()))?;
         let db = open(path)?;
         let meta = cf(&db, CF_META)?;
@@ -378,7 +379,12 @@ impl Ledger {
                 db.write_opt(b, &w)?;
             }
         }
-        let cache = Self::load_cache(&db, config.genesis.anchor_window)?;
+        let cache = Self::load_cache(&db, &config)?;
+        // Every key of the schedule (genesis and rotations) is pinned: checked once here.
+        let pinned: Vec<JubjubAffine> = cache.tip.schedule.entries().iter().map(|e| e.1).collect();
+        let keys = keys
+            .with_pinned_points(&pinned)
+            .map_err(|e| LedgerError::Keys(e.to_string()))?;
         Ok(Ledger {
             db,
             config,
@@ -387,7 +393,8 @@ impl Ledger {
         })
     }
 
-    fn load_cache(db: &DB, window: u64) -> Result<Cache, LedgerError> {
+    fn load_cache(db: &DB, config: &ChainConfig) -> Result<Cache, LedgerError> {
+        let window = config.genesis.anchor_window;
         let meta = cf(db, CF_META)?;
         let get = |k: &[u8]| -> Result<Vec<u8>, LedgerError> {
             db.get_cf(meta, k)?.ok_or_else(|| {
@@ -401,6 +408,10 @@ impl Ledger {
             .map_err(|_| LedgerError::Corrupt("state root".into()))?;
         let last_revocation = read_be(&get(META_LAST_REVOCATION)?)?;
         let counts = Counts::from_bytes(&get(META_COUNTS)?)?;
+        let schedule = match db.get_cf(meta, META_KEY_SCHEDULE)? {
+            Some(b) => read_schedule(&b)?,
+            None => config.genesis_schedule(),
+        };
         let mut cms = Vec::new();
         for item in db.iterator_cf(cf(db, CF_NOTES)?, IteratorMode::Start) {
             let (_, v) = item?;
@@ -439,6 +450,7 @@ impl Ledger {
                 grant_roots: roots(CF_GRANT_ROOTS)?,
                 last_revocation,
                 counts,
+                schedule,
             },
             note_tree,
             grant_tree,
@@ -448,6 +460,12 @@ impl Ledger {
     /// The chain configuration.
     pub fn config(&self) -> &ChainConfig {
         &self.config
+    }
+
+    /// The regulator-key schedule in force after the committed tip: the genesis entries and
+    /// every rotation applied.
+    pub fn key_schedule(&self) -> &KeySchedule {
+        &self.cache.tip.schedule
     }
 
     /// The prepared verifying keys (with the chain's regulator keys pinned), shared: a cheap
@@ -618,7 +636,24 @@ impl Ledger {
         let stale = |e: zkreg_circuits::merkle::TreeError| LedgerError::Corrupt(e.to_string());
         c.note_tree.apply(block.notes).map_err(stale)?;
         c.grant_tree.apply(block.grants).map_err(stale)?;
+        let known = c.tip.schedule.entries().len();
         c.tip = block.tip;
+        // A rotation's new key joins the pinned points (it was fully checked when decoded).
+        let new: Vec<JubjubAffine> = c
+            .tip
+            .schedule
+            .entries()
+            .iter()
+            .skip(known)
+            .map(|e| e.1)
+            .collect();
+        if !new.is_empty() {
+            let keys = (*self.keys)
+                .clone()
+                .with_pinned_points(&new)
+                .map_err(|e| LedgerError::Corrupt(e.to_string()))?;
+            self.keys = Arc::new(keys);
+        }
         Ok(block.summary)
     }
 
@@ -748,6 +783,7 @@ impl Ledger {
                 Transaction::Grant(g) => ctx.grant(&at, g),
                 Transaction::Access(a) => ctx.access(&at, a, tx.binding(&self.config.hash)),
                 Transaction::Revoke(r) => ctx.revoke(&at, r),
+                Transaction::Rotate(r) => ctx.rotate(r),
             };
             match outcome.map(|()| ctx.record_tx(&at)) {
                 Ok(()) => {}
@@ -828,6 +864,8 @@ struct BlockContext<'a> {
     /// Grant leaves this block has written so far (appended or emptied), in order.
     grant_writes: Vec<(u64, Fr)>,
     revocations: Vec<(u64, Fr)>,
+    /// Whether the block applied a rotation (the schedule is then written).
+    rotated: bool,
 }
 
 impl<'a> BlockContext<'a> {
@@ -852,7 +890,7 @@ impl<'a> BlockContext<'a> {
             cfs,
             height,
             time,
-            rpk: ledger.config.rpk_at(height),
+            rpk: ledger.cache.tip.schedule.rpk_at(height),
             tip: ledger.cache.tip.clone(),
             batch: WriteBatch::default(),
             nullifiers: HashSet::new(),
@@ -862,6 +900,7 @@ impl<'a> BlockContext<'a> {
             new_gcms: Vec::new(),
             grant_writes: Vec::new(),
             revocations: Vec::new(),
+            rotated: false,
         })
     }
 
@@ -1065,6 +1104,44 @@ impl<'a> BlockContext<'a> {
         Ok(())
     }
 
+    /// Rotation rules (its signatures were checked with the proofs, `zkreg_verifier::rotation`):
+    /// the next sequence number (so a rotation is single-use), replacing the key in force at
+    /// this height, no other key still pending, and a first height after this block. The new
+    /// key joins the schedule; transactions at heights `≥ from_height` must encrypt to it
+    /// (`regulator_key`), older records stay with the old key.
+    fn rotate(&mut self, r: &RotateTx) -> Result<(), Refusal> {
+        let t = &r.terms;
+        let genesis_entries = self.ledger.config.genesis_schedule().entries().len();
+        let expected = (self.tip.schedule.entries().len() - genesis_entries) as u64;
+        if t.sequence != expected {
+            return Err(Rule::RotationSequence {
+                expected,
+                got: t.sequence,
+            }
+            .into());
+        }
+        if Some(t.old_rpk) != self.rpk {
+            return Err(Rule::RotationKey.into());
+        }
+        let pending = self.tip.schedule.last_from_height();
+        if pending > self.height {
+            return Err(Rule::RotationPending {
+                from_height: pending,
+            }
+            .into());
+        }
+        if t.from_height <= self.height {
+            return Err(Rule::RotationHeight {
+                from_height: t.from_height,
+                height: self.height,
+            }
+            .into());
+        }
+        self.tip.schedule.push(t.from_height, t.new_rpk);
+        self.rotated = true;
+        Ok(())
+    }
+
     /// The rule `finish` checks besides hashing: the block's appends fit in both trees. (A
     /// revocation's position needs no check here: `revoke` refuses one without a grant.)
     fn fits(&self) -> Result<(), LedgerError> {
@@ -1129,6 +1206,9 @@ impl<'a> BlockContext<'a> {
         b.put_cf(cfs.meta, META_STATE_ROOT, tip.state_root);
         b.put_cf(cfs.meta, META_LAST_REVOCATION, be(tip.last_revocation));
         b.put_cf(cfs.meta, META_COUNTS, tip.counts.to_bytes());
+        if self.rotated {
+            b.put_cf(cfs.meta, META_KEY_SCHEDULE, schedule(&tip.schedule));
+        }
         let summary = BlockSummary {
             height,
             time,

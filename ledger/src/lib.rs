@@ -22,7 +22,7 @@ mod store;
 pub mod view;
 
 pub use error::{LedgerError, Rejection, Rule};
-pub use genesis::{ChainConfig, Genesis};
+pub use genesis::{ChainConfig, Genesis, KeySchedule};
 pub use ledger::{AdmittedTx, BlockSummary, Counts, Ledger, PreparedBlock, VerifiedBlock};
 pub use store::DumpEntry;
 pub use view::LedgerView;

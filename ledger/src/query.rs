@@ -136,22 +136,25 @@ pub fn audit_record(k: &[u8], v: &[u8]) -> Result<AuditRecord, LedgerError> {
     let h = read_be(k)?;
     let row = AuditRow::decode(v)?;
     let body = row.payload;
-    let payload =
-        match TxKind::try_from(row.kind).map_err(|_| LedgerError::Corrupt("audit kind".into()))? {
-            TxKind::Payment => AuditPayload::Payment(read_audit_ct(body)?),
-            TxKind::Grant => {
-                let n = 32 * 7;
-                AuditPayload::Grant(
-                    read_audit_ct(body.get(..n).unwrap_or(&[]))?,
-                    read_be(body.get(n..).unwrap_or(&[]))?,
-                )
-            }
-            TxKind::Access => AuditPayload::Access(read_audit_ct(body)?),
-            TxKind::Revoke => AuditPayload::Revoke {
-                pos: read_be(body)?,
-                gcm: read_fr(body.get(8..).unwrap_or(&[]))?,
-            },
-        };
+    let payload = match TxKind::try_from(row.kind)
+        .map_err(|_| LedgerError::Corrupt("audit kind".into()))?
+    {
+        TxKind::Payment => AuditPayload::Payment(read_audit_ct(body)?),
+        TxKind::Grant => {
+            let n = 32 * 7;
+            AuditPayload::Grant(
+                read_audit_ct(body.get(..n).unwrap_or(&[]))?,
+                read_be(body.get(n..).unwrap_or(&[]))?,
+            )
+        }
+        TxKind::Access => AuditPayload::Access(read_audit_ct(body)?),
+        TxKind::Revoke => AuditPayload::Revoke {
+            pos: read_be(body)?,
+            gcm: read_fr(body.get(8..).unwrap_or(&[]))?,
+        },
+        // Rotations are public and have no audit record.
+        TxKind::Rotate => return Err(LedgerError::Corrupt("audit record of a rotation".into())),
+    };
     Ok(AuditRecord {
         height: h,
         index: u32be(k.get(8..).unwrap_or(&[]))?,
@@ -310,7 +313,9 @@ impl Ledger {
     /// The regulator key in force for the next block: what a new transaction must encrypt its
     /// audit record to.
     pub fn next_rpk(&self) -> Option<zkreg_circuits::ecc::JubjubAffine> {
-        self.config()
+        self.cache()
+            .tip
+            .schedule
             .rpk_at(self.cache().tip.height.saturating_add(1))
     }
 

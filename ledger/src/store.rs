@@ -52,6 +52,9 @@ pub(crate) const META_TIME: &[u8] = b"time";
 pub(crate) const META_STATE_ROOT: &[u8] = b"state_root";
 pub(crate) const META_LAST_REVOCATION: &[u8] = b"last_revocation";
 pub(crate) const META_COUNTS: &[u8] = b"counts";
+/// The regulator-key schedule (genesis entries and applied rotations); absent until the first
+/// rotation, when the genesis schedule is the whole schedule.
+pub(crate) const META_KEY_SCHEDULE: &[u8] = b"key_schedule";
 
 pub(crate) fn open(path: &Path) -> Result<DB, LedgerError> {
     let mut opts = Options::default();

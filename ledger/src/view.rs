@@ -23,6 +23,9 @@ pub trait LedgerView: Sync {
     fn commitment_origin(&self, cm: &Fr) -> Result<Option<Origin>, LedgerError>;
     /// The grant with commitment `gcm`.
     fn grant_by_gcm(&self, gcm: &Fr) -> Result<Option<GrantOrigin>, LedgerError>;
+    /// The regulator-key schedule: which key is in force from which height (genesis entries
+    /// and applied rotations). Ask once per export, not per record.
+    fn key_schedule(&self) -> Result<crate::genesis::KeySchedule, LedgerError>;
 }
 
 impl LedgerView for Ledger {
@@ -43,5 +46,8 @@ impl LedgerView for Ledger {
     }
     fn grant_by_gcm(&self, gcm: &Fr) -> Result<Option<GrantOrigin>, LedgerError> {
         Ledger::grant_by_gcm(self, gcm)
+    }
+    fn key_schedule(&self) -> Result<crate::genesis::KeySchedule, LedgerError> {
+        Ok(Ledger::key_schedule(self).clone())
     }
 }

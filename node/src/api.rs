@@ -20,6 +20,7 @@ use std::{
 };
 use utoipa::OpenApi;
 use zkreg_ledger::{verifier::fieldhex::fr_from_hex, verifier::fieldhex::fr_hex, Ledger};
+use zkreg_prover::keys::point_to_hex;
 use zkreg_verifier::{Transaction, TxId};
 
 /// Largest request body (a transaction is at most 4 KiB, 8 KiB as hex).
@@ -301,7 +302,7 @@ pub fn compact_blocks(
                 pos: r.pos,
                 gcm: fr_hex(&r.gcm),
             }),
-            Transaction::Access(_) => {}
+            Transaction::Access(_) | Transaction::Rotate(_) => {}
         }
     }
     Ok(blocks)
@@ -445,14 +446,21 @@ async fn access(
 
 #[utoipa::path(get, path = "/v1/anchors", responses((status = 200, body = AnchorsResponse)))]
 async fn anchors(State(s): State<Arc<NodeState>>) -> Json<AnchorsResponse> {
-    Json(s.with_ledger(|l| AnchorsResponse {
-        height: l.status().height,
-        note_roots: l.accepted_anchors().iter().map(fr_hex).collect(),
-        next_rpk: l.next_rpk().map(|p| {
-            let mut b = Vec::new();
-            let _ = ark_serialize::CanonicalSerialize::serialize_compressed(&p, &mut b);
-            hex::encode(b)
-        }),
+    Json(s.with_ledger(|l| {
+        AnchorsResponse {
+            height: l.status().height,
+            note_roots: l.accepted_anchors().iter().map(fr_hex).collect(),
+            next_rpk: l.next_rpk().map(|p| point_to_hex(&p)),
+            regulator_keys: l
+                .key_schedule()
+                .entries()
+                .iter()
+                .map(|(h, p)| RegulatorKeyView {
+                    from_height: *h,
+                    rpk: point_to_hex(p),
+                })
+                .collect(),
+        }
     }))
 }
 
@@ -482,6 +490,7 @@ async fn anchors(State(s): State<Arc<NodeState>>) -> Json<AnchorsResponse> {
         GrantResponse,
         AccessResponse,
         AnchorsResponse,
+        RegulatorKeyView,
         OriginResponse
     ))
 )]

@@ -246,4 +246,16 @@ pub struct AnchorsResponse {
     /// The regulator key in force for the next block (hex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_rpk: Option<String>,
+    /// The regulator-key schedule: the genesis entries and every rotation applied.
+    #[serde(default)]
+    pub regulator_keys: Vec<RegulatorKeyView>,
+}
+
+/// One entry of the regulator-key schedule.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct RegulatorKeyView {
+    /// First height at which the key is in force.
+    pub from_height: u64,
+    /// The key (hex, compressed Jubjub).
+    pub rpk: String,
 }

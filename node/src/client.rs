@@ -151,6 +151,20 @@ fn remote(e: ClientError) -> LedgerError {
 }
 
 impl LedgerView for NodeClient {
+    fn key_schedule(&self) -> Result<zkreg_ledger::KeySchedule, LedgerError> {
+        let a = self.anchors().map_err(remote)?;
+        let entries = a
+            .regulator_keys
+            .iter()
+            .map(|e| {
+                let p = zkreg_prover::keys::point_from_hex(&e.rpk)
+                    .map_err(|x| LedgerError::Remote(format!("regulator key {:?}: {x}", e.rpk)))?;
+                Ok((e.from_height, p))
+            })
+            .collect::<Result<Vec<_>, LedgerError>>()?;
+        Ok(zkreg_ledger::KeySchedule::from_entries(entries))
+    }
+
     fn config(&self) -> &ChainConfig {
         &self.config
     }

@@ -35,7 +35,8 @@ pub enum KeyError {
     BadKeyFile(String),
 }
 
-fn derive(label: &[u8], seed: &[u8; 32]) -> [u8; 64] {
+/// `BLAKE2b-512(label ‖ seed)`: every key derived from a seed.
+pub fn derive(label: &[u8], seed: &[u8; 32]) -> [u8; 64] {
     let mut h = Blake2b512::new();
     h.update(label);
     h.update(seed);

@@ -90,18 +90,14 @@ pub enum ProveError {
 
 /// Holds proving keys and proves.
 pub struct Prover {
-    /// Per circuit (in [`TxKind::ALL`] order), its key if loaded: a wallet that only pays loads
+    /// Per circuit (in [`TxKind::STATEMENTS`] order), its key if loaded: a wallet that only pays loads
     /// only the payment key (a quarter of the load time of all four).
     keys: [Option<ProvingKey<Bls12_381>>; 4],
 }
 
-fn slot(c: TxKind) -> usize {
-    match c {
-        TxKind::Payment => 0,
-        TxKind::Grant => 1,
-        TxKind::Access => 2,
-        TxKind::Revoke => 3,
-    }
+/// The slot of a statement kind (`None` for a rotation: no circuit, no key, nothing to prove).
+fn slot(c: TxKind) -> Option<usize> {
+    TxKind::STATEMENTS.iter().position(|k| *k == c)
 }
 
 fn set_proof(tx: &mut Transaction, proof: zkreg_verifier::Groth16Proof) {
@@ -110,6 +106,7 @@ fn set_proof(tx: &mut Transaction, proof: zkreg_verifier::Groth16Proof) {
         Transaction::Grant(t) => t.proof = proof,
         Transaction::Access(t) => t.proof = proof,
         Transaction::Revoke(t) => t.proof = proof,
+        Transaction::Rotate(_) => {}
     }
 }
 
@@ -135,6 +132,7 @@ fn build_shape(c: TxKind) -> Result<Shape, String> {
     cs.set_optimization_goal(OptimizationGoal::Constraints);
     cs.set_mode(SynthesisMode::Setup);
     AnyCircuit::blank(c)
+        .ok_or_else(|| format!("{} has no circuit", c.name()))?
         .generate_constraints(cs.clone())
         .map_err(|e| e.to_string())?;
     cs.finalize();
@@ -154,7 +152,9 @@ fn build_shape(c: TxKind) -> Result<Shape, String> {
 }
 
 fn shape(c: TxKind) -> Result<&'static Shape, SynthesisError> {
-    SHAPES[slot(c)]
+    slot(c)
+        .and_then(|i| SHAPES.get(i))
+        .ok_or(SynthesisError::Unsatisfiable)?
         .get_or_init(|| build_shape(c))
         .as_ref()
         .map_err(|_| SynthesisError::Unsatisfiable)
@@ -260,7 +260,10 @@ fn decode_shape(bytes: &[u8]) -> Option<Shape> {
 pub fn prepare_shape(dir: &std::path::Path, c: TxKind, circuit_digest: &str) -> bool {
     let path = dir.join(format!("{}.matrices", c.name()));
     let mut from_cache = false;
-    let _ = SHAPES[slot(c)].get_or_init(|| {
+    let Some(cell) = slot(c).and_then(|i| SHAPES.get(i)) else {
+        return false;
+    };
+    let _ = cell.get_or_init(|| {
         if let Some(s) = std::fs::read(&path).ok().and_then(|b| decode_shape(&b)) {
             if shape_digest(&s) == circuit_digest {
                 from_cache = true;
@@ -340,14 +343,18 @@ impl Prover {
         }
     }
 
-    /// Adds (or replaces) the key of circuit `c`.
+    /// Adds (or replaces) the key of circuit `c` (a rotation has none: ignored).
     pub fn add_key(&mut self, c: TxKind, pk: ProvingKey<Bls12_381>) {
-        self.keys[slot(c)] = Some(pk);
+        if let Some(k) = slot(c).and_then(|i| self.keys.get_mut(i)) {
+            *k = Some(pk);
+        }
     }
 
     /// The proving key of `c`, if loaded.
     pub fn key(&self, c: TxKind) -> Option<&ProvingKey<Bls12_381>> {
-        self.keys[slot(c)].as_ref()
+        slot(c)
+            .and_then(|i| self.keys.get(i))
+            .and_then(Option::as_ref)
     }
 
     /// Proves one transaction. The MSMs and FFTs inside use every core (`parallel`).

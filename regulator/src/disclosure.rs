@@ -257,7 +257,12 @@ pub fn disclose<R: RngCore + CryptoRng>(
     };
     let rpk = rsk.public_key();
     let cfg = ledger.config();
-    if cfg.rpk_at(rec.height) != Some(rpk) {
+    if ledger
+        .key_schedule()
+        .map_err(AuditError::from)?
+        .rpk_at(rec.height)
+        != Some(rpk)
+    {
         return Err(DisclosureError::NotOurKey { tx_id: *tx_id });
     }
     let kind = payload_kind(&rec.payload);
@@ -363,7 +368,12 @@ pub fn verify(
     }
     let rpk = point_from_hex(&d.rpk).map_err(|e| malformed("rpk", e))?;
     canonical("rpk", point_to_hex(&rpk), &d.rpk)?;
-    if cfg.rpk_at(rec.height) != Some(rpk) {
+    if ledger
+        .key_schedule()
+        .map_err(AuditError::from)?
+        .rpk_at(rec.height)
+        != Some(rpk)
+    {
         return Err(DisclosureError::RpkMismatch { height: rec.height });
     }
     let s = point_from_hex(&d.shared_point).map_err(|e| malformed("shared point", e))?;

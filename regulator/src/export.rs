@@ -32,13 +32,15 @@ pub fn decrypt_range(
     let records = ledger.audit_records(from, to)?;
     let decoder = Decoder::new(ledger, labels);
     let key = rsk.public_key();
+    // Which key is in force at a height: the genesis schedule and every rotation, read once.
+    let schedule = ledger.key_schedule()?;
     records
         .par_iter()
         .map(|rec| {
             let shared = match ciphertext(&rec.payload) {
                 None => None,
                 Some((r_point, _)) => {
-                    let in_force = ledger.config().rpk_at(rec.height);
+                    let in_force = schedule.rpk_at(rec.height);
                     if in_force != Some(key) {
                         return Err(AuditError::WrongKey {
                             tx_id: rec.tx_id,

@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod committee;
 pub mod disclosure;
 pub mod dleq;
 pub mod export;

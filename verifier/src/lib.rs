@@ -15,12 +15,13 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`tx`] | the four transaction kinds as data, size bounds |
+//! | [`tx`] | the five transaction kinds as data, size bounds |
+//! | [`rotation`] | regulator-key rotations: Schnorr signatures of the key's holders, Lagrange in the exponent |
 //! | [`wire`] | canonical encoding, [`DecodeError`], tx id and binding |
 //! | [`verify`] | [`VerifyingKeys`], stateless checks, single and batch verification |
 //! | `backend` | [`Backend`]: `blst` (default) or arkworks for the validator's group operations |
 //! | [`params`] | parameter manifest and verifying-key files |
-//! | [`transcript`] | the one merlin transcript protocol (batch weights, disclosures) |
+//! | [`transcript`] | the one merlin transcript protocol (batch weights, disclosures, rotations) |
 //! | `testing` | (feature `test-utils`) builders of proven transactions for tests and benches |
 //!
 //! Features: `parallel` (default) spreads a batch's per-transaction work over all cores.
@@ -31,6 +32,7 @@ mod backend;
 pub mod fieldhex;
 mod fixed_base;
 pub mod params;
+pub mod rotation;
 #[cfg(feature = "test-utils")]
 pub mod testing;
 pub mod transcript;

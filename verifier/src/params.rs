@@ -228,7 +228,7 @@ impl Manifest {
 
     /// Hashes of the verifying keys, as a ledger genesis pins them.
     pub fn verifying_key_hashes(&self) -> Vec<(TxKind, String)> {
-        TxKind::ALL
+        TxKind::STATEMENTS
             .iter()
             .filter_map(|c| {
                 self.entry(*c, KeyRole::Verifying)
@@ -273,7 +273,7 @@ pub fn load_verifying_keys(
     if manifest.insecure && !allow_insecure {
         return Err(ParamsError::Insecure(dir.to_path_buf()));
     }
-    let [p, g, a, r] = TxKind::ALL;
+    let [p, g, a, r] = TxKind::STATEMENTS;
     let keys = [
         load_verifying_key(dir, &manifest, p)?,
         load_verifying_key(dir, &manifest, g)?,

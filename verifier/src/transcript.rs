@@ -6,6 +6,9 @@
 //! |---|---|---|
 //! | batch-verification weights `zᵢ` | `zkreg/v1/batch` | [`crate::verify`] |
 //! | Chaum–Pedersen disclosure proofs | `zkreg/v1/disclosure` | `zkreg-regulator` |
+//! | committee decryption shares | `zkreg/v1/decryption-share` | `zkreg-regulator` |
+//! | DKG deal signatures | `zkreg/v1/dkg-deal` | `zkreg-regulator` |
+//! | rotation signatures | `zkreg/v1/rotation` | [`crate::rotation`] |
 //!
 //! Encodings: field elements and scalars as 32 bytes little-endian (canonical), Jubjub points and
 //! Groth16 proof points arkworks-compressed, integers as merlin's `append_u64`. A challenge

@@ -1,7 +1,8 @@
-//! Transactions: the four kinds the ledger accepts, as data.
+//! Transactions: the five kinds the ledger accepts, as data.
 //!
-//! Every kind has a *body* (every field except the proof and, for payments, the issuer
-//! signature) and a proof. The body's canonical encoding (see [`crate::wire`]) gives:
+//! Every statement kind has a *body* (every field except the proof and, for payments, the issuer
+//! signature) and a proof. A regulator-key rotation has no proof: its body carries the
+//! signatures of the key it replaces ([`crate::rotation`]). The body's canonical encoding (see [`crate::wire`]) gives:
 //!
 //! * the transaction id `BLAKE2b-256("zkreg/v1/txid" ‖ body)`, which issuers sign;
 //! * the statement's `binding = BLAKE2b-512("zkreg/v1/binding" ‖ chain ‖ body) mod r`, a public
@@ -20,6 +21,8 @@ use zkreg_circuits::{
     payment::{PaymentCiphertext, PaymentPublic},
     revoke::RevokePublic,
 };
+
+pub use crate::rotation::{RotationSigner, RotationTerms, SchnorrSignature};
 
 /// Encoding version written first in every transaction.
 pub const TX_VERSION: u8 = 1;
@@ -45,7 +48,7 @@ pub type TxId = [u8; 32];
 /// so nothing made for one chain verifies on another.
 pub type ChainId = [u8; 32];
 
-/// The four transaction kinds.
+/// The five transaction kinds.
 ///
 /// Variants stay unboxed, so callers can build and match them directly: a payment (~1.2 KB
 /// inline) is larger than the others (≤ 0.8 KB), a small padding cost next to a proof check.
@@ -60,11 +63,14 @@ pub enum Transaction {
     Access(AccessTx),
     /// Statement 4.
     Revoke(RevokeTx),
+    /// A regulator-key rotation (no statement: signed by the key it replaces).
+    Rotate(RotateTx),
 }
 
-/// The statement registry: each transaction kind is one statement and one circuit, with one
-/// kind byte on the wire, one name (manifest, key files, CLI), one verifying key and one
-/// public-input layout (`zkreg_circuits::<name>::layout`).
+/// The transaction kinds, with one kind byte on the wire and one name each. The four of
+/// [`TxKind::STATEMENTS`] are the statement registry: each is one statement and one circuit,
+/// with one name (manifest, key files, CLI), one verifying key and one public-input layout
+/// (`zkreg_circuits::<name>::layout`). [`TxKind::Rotate`] has no statement.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
@@ -79,11 +85,13 @@ pub enum TxKind {
     Access = 3,
     /// Revoke.
     Revoke = 4,
+    /// Regulator-key rotation.
+    Rotate = 5,
 }
 
 impl TxKind {
-    /// Every kind, in manifest order.
-    pub const ALL: [TxKind; 4] = [
+    /// Every kind with a statement (a circuit, a key pair), in manifest order.
+    pub const STATEMENTS: [TxKind; 4] = [
         TxKind::Payment,
         TxKind::Grant,
         TxKind::Access,
@@ -97,10 +105,11 @@ impl TxKind {
             TxKind::Grant => "grant",
             TxKind::Access => "access",
             TxKind::Revoke => "revoke",
+            TxKind::Rotate => "rotate",
         }
     }
 
-    /// Number of public inputs of the statement (from its layout).
+    /// Number of public inputs of the statement (from its layout); 0 for a rotation.
     pub fn public_inputs(self) -> usize {
         use zkreg_circuits::{access, grant, payment, revoke};
         match self {
@@ -108,6 +117,7 @@ impl TxKind {
             TxKind::Grant => grant::layout::LEN,
             TxKind::Access => access::layout::LEN,
             TxKind::Revoke => revoke::layout::LEN,
+            TxKind::Rotate => 0,
         }
     }
 }
@@ -201,6 +211,16 @@ pub struct RevokeTx {
     pub memo: Vec<u8>,
     /// The proof.
     pub proof: Groth16Proof,
+}
+
+/// A regulator-key rotation: the terms and the signers that authorise them
+/// ([`crate::rotation::check`]; the ledger adds the rules that need state).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RotateTx {
+    /// Old key, new key, first height of the new key, sequence number.
+    pub terms: RotationTerms,
+    /// At least one, at most [`crate::rotation::MAX_ROTATION_SIGNERS`], indices distinct.
+    pub signers: Vec<RotationSigner>,
 }
 
 impl PaymentTx {

@@ -98,6 +98,9 @@ pub enum VerifyError {
     /// A point given to [`VerifyingKeys::with_pinned_points`] is not a valid key.
     #[error("pinned point is not a valid Jubjub key: {0}")]
     PinnedPoint(PointError),
+    /// A rotation's signatures do not authorise it ([`crate::rotation`]).
+    #[error("rotation not authorised: {0}")]
+    Rotation(#[from] crate::rotation::RotationError),
     /// The Groth16 proof does not verify against the transaction's statement.
     #[error("{kind:?} proof does not verify")]
     ProofRejected {
@@ -217,17 +220,18 @@ impl VerifyingKeys {
         &self.chain
     }
 
-    /// The prepared key of one circuit.
-    pub fn prepared(&self, kind: TxKind) -> &PreparedVerifyingKey<Bls12_381> {
-        &self.key(kind).pvk
+    /// The prepared key of one circuit (`None` for a rotation, which has no statement).
+    pub fn prepared(&self, kind: TxKind) -> Option<&PreparedVerifyingKey<Bls12_381>> {
+        self.key(kind).map(|k| &k.pvk)
     }
 
-    fn key(&self, kind: TxKind) -> &Key {
+    fn key(&self, kind: TxKind) -> Option<&Key> {
         match kind {
-            TxKind::Payment => &self.payment,
-            TxKind::Grant => &self.grant,
-            TxKind::Access => &self.access,
-            TxKind::Revoke => &self.revoke,
+            TxKind::Payment => Some(&self.payment),
+            TxKind::Grant => Some(&self.grant),
+            TxKind::Access => Some(&self.access),
+            TxKind::Revoke => Some(&self.revoke),
+            TxKind::Rotate => None,
         }
     }
 
@@ -235,9 +239,16 @@ impl VerifyingKeys {
     /// payment: an issuer signature over this chain and the tx id is present and valid iff it
     /// deposits or withdraws (whether that issuer is authorised for the asset is the ledger's
     /// call), and a destination only comes with a withdrawal.
+    ///
+    /// For a rotation: every check of [`crate::rotation::check`] (its signatures and their keys
+    /// combining to the key it replaces), on this chain.
     pub fn check_stateless(&self, tx: &Transaction) -> Result<(), VerifyError> {
-        let Transaction::Payment(p) = tx else {
-            return Ok(());
+        let p = match tx {
+            Transaction::Payment(p) => p,
+            Transaction::Rotate(r) => {
+                return Ok(crate::rotation::check(&self.chain, &r.terms, &r.signers)?);
+            }
+            _ => return Ok(()),
         };
         if !p.destination.is_empty() && p.v_out_pub == 0 {
             return Err(VerifyError::DestinationWithoutWithdrawal);
@@ -253,16 +264,13 @@ impl VerifyingKeys {
         }
     }
 
-    /// Stateless checks, then one Groth16 verification.
+    /// Stateless checks, then one Groth16 verification (none for a rotation).
     pub fn verify(&self, tx: &Transaction) -> Result<(), VerifyError> {
         self.check_stateless(tx)?;
-        let kind = tx.kind();
-        verify_proof(
-            self.backend,
-            self.key(kind),
-            tx.proof(),
-            &tx.public_inputs(&self.chain),
-        )
+        let (Some(key), Some(proof)) = (self.key(tx.kind()), tx.proof()) else {
+            return Ok(());
+        };
+        verify_proof(self.backend, key, proof, &tx.public_inputs(&self.chain))
     }
 
     /// The validator's block path: decodes every transaction and verifies the ones that decode,
@@ -356,14 +364,16 @@ impl VerifyingKeys {
         // Stateless checks and per-transaction statements, independent per tx.
         let checked: Vec<(Result<(), VerifyError>, Option<Entry>)> = cfg_iter!(txs)
             .enumerate()
-            .map(|(index, tx)| match self.check_stateless(tx) {
-                Err(e) => (Err(e), None),
-                Ok(()) => (
+            .map(|(index, tx)| match (self.check_stateless(tx), tx.proof()) {
+                (Err(e), _) => (Err(e), None),
+                // A rotation: its signatures were its whole check.
+                (Ok(()), None) => (Ok(()), None),
+                (Ok(()), Some(proof)) => (
                     Ok(()),
                     Some(Entry {
                         index,
                         kind: tx.kind(),
-                        proof: tx.proof(),
+                        proof,
                         inputs: tx.public_inputs(&self.chain),
                     }),
                 ),
@@ -556,7 +566,10 @@ impl Batch<'_> {
 
     /// Verifies one entry alone and records its verdict; true if it holds.
     fn single(&self, e: &Entry, verdicts: &mut [Result<(), VerifyError>]) -> bool {
-        let verdict = verify_proof(self.keys.backend, self.keys.key(e.kind), e.proof, &e.inputs);
+        let verdict = match self.keys.key(e.kind) {
+            Some(key) => verify_proof(self.keys.backend, key, e.proof, &e.inputs),
+            None => Err(VerifyError::ProofRejected { kind: e.kind }),
+        };
         let holds = verdict.is_ok();
         if let Some(v) = verdicts.get_mut(e.index) {
             *v = verdict;
@@ -577,8 +590,12 @@ impl Batch<'_> {
         // Per circuit: Σ zᵢ, Σ zᵢ xᵢ, and the Cᵢ with their zᵢ.
         let mut sums: [Option<KindSums>; 4] = Default::default();
         for ((e, zi), zi128) in entries.iter().zip(&z).zip(&z128) {
-            let key = self.keys.key(e.kind);
-            let slot = &mut sums[e.kind as usize - 1];
+            let slot = TxKind::STATEMENTS.iter().position(|k| *k == e.kind);
+            let (Some(key), Some(slot)) =
+                (self.keys.key(e.kind), slot.and_then(|i| sums.get_mut(i)))
+            else {
+                return false;
+            };
             let s = slot.get_or_insert_with(|| KindSums {
                 coefficients: vec![Fr::zero(); key.inputs.len()],
                 cs: Vec::new(),
@@ -609,9 +626,10 @@ impl Batch<'_> {
                     .map(|e| G2Prepared::from(e.proof.b))
                     .collect();
                 let mut rhs = PairingOutput::<Bls12_381>::zero();
-                for (kind, s) in TxKind::ALL.iter().zip(&sums) {
-                    let Some(s) = s else { continue };
-                    let key = self.keys.key(*kind);
+                for (kind, s) in TxKind::STATEMENTS.iter().zip(&sums) {
+                    let (Some(s), Some(key)) = (s, self.keys.key(*kind)) else {
+                        continue;
+                    };
                     let Ok(ic) = key.combine_inputs(&s.coefficients) else {
                         return false;
                     };
@@ -639,9 +657,10 @@ impl Batch<'_> {
                     }
                     t.push(zai, bi);
                 }
-                for (kind, s) in TxKind::ALL.iter().zip(&sums) {
-                    let Some(s) = s else { continue };
-                    let key = self.keys.key(*kind);
+                for (kind, s) in TxKind::STATEMENTS.iter().zip(&sums) {
+                    let (Some(s), Some(key)) = (s, self.keys.key(*kind)) else {
+                        continue;
+                    };
                     let Ok(ic) = key.combine_inputs(&s.coefficients) else {
                         return false;
                     };

@@ -1,10 +1,14 @@
 //! The canonical, versioned binary encoding of [`Transaction`]s, and the hashes taken over it.
 //!
 //! ```text
-//! tx        = version:u8 kind:u8 body [signature] proof        (≤ MAX_TX_BYTES)
+//! tx        = version:u8 kind:u8 body [signature] [proof]      (≤ MAX_TX_BYTES)
 //! body      = the kind's fields in struct order (see the `*Tx` types in `tx.rs`)
 //! signature = payments only: 0x00 | 0x01 issuer:[u8; 32] signature:[u8; 64]
-//! proof     = A (G1, 48 B) B (G2, 96 B) C (G1, 48 B), arkworks compressed
+//! proof     = A (G1, 48 B) B (G2, 96 B) C (G1, 48 B), arkworks compressed; every kind but a
+//!             rotation
+//! rotation  = old:Jubjub new:Jubjub from_height:u64 sequence:u64 count:u8 (1..=16)
+//!             count × (index:u16 V:Jubjub e:scalar z:scalar)   (all in the body: the id covers
+//!             the signatures, which sign the terms, not the id)
 //!
 //! Fr        = 32 B little-endian, < r                u64   = 8 B little-endian
 //! Jubjub    = 32 B arkworks compressed (y, sign of x) bytes = u16 LE length ‖ bytes
@@ -63,10 +67,11 @@
 //!   `R` that was not either subgroup-checked or proven.
 
 use crate::backend::{self, Backend};
+use crate::rotation::MAX_ROTATION_SIGNERS;
 use crate::tx::{
-    AccessTx, ChainId, GrantTx, Groth16Proof, IssuerSignature, PaymentTx, RevokeTx, Transaction,
-    TxId, TxKind, MAX_DELIVERY_BYTES, MAX_DESTINATION_BYTES, MAX_MEMO_BYTES, MAX_REQUEST_BYTES,
-    MAX_TX_BYTES, TX_VERSION,
+    AccessTx, ChainId, GrantTx, Groth16Proof, IssuerSignature, PaymentTx, RevokeTx, RotateTx,
+    RotationSigner, RotationTerms, SchnorrSignature, Transaction, TxId, TxKind, MAX_DELIVERY_BYTES,
+    MAX_DESTINATION_BYTES, MAX_MEMO_BYTES, MAX_REQUEST_BYTES, MAX_TX_BYTES, TX_VERSION,
 };
 use ark_bls12_381::{Fr, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
@@ -75,7 +80,7 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate
 use blake2::{digest::consts::U32, Blake2b, Blake2b512, Digest};
 use zkreg_circuits::{
     audit::AuditCiphertext,
-    ecc::{checked_public_key, JubjubAffine, PointError},
+    ecc::{checked_public_key, JubjubAffine, JubjubScalar, PointError},
 };
 
 /// Bytes of an encoded field element.
@@ -197,6 +202,16 @@ pub enum DecodeError {
         /// Where it starts.
         offset: usize,
     },
+    /// A rotation's signer count is 0 or above [`MAX_ROTATION_SIGNERS`].
+    #[error("signer count at byte {offset} is {found}, not 1..={max}")]
+    SignerCount {
+        /// Where it is.
+        offset: usize,
+        /// The count read.
+        found: u8,
+        /// The bound.
+        max: usize,
+    },
     /// Bytes follow the proof.
     #[error("{count} trailing bytes at {offset}")]
     TrailingBytes {
@@ -220,6 +235,7 @@ impl TryFrom<u8> for TxKind {
             2 => Ok(TxKind::Grant),
             3 => Ok(TxKind::Access),
             4 => Ok(TxKind::Revoke),
+            5 => Ok(TxKind::Rotate),
             _ => Err(DecodeError::UnknownKind { found }),
         }
     }
@@ -242,16 +258,18 @@ impl Transaction {
             Transaction::Grant(_) => TxKind::Grant,
             Transaction::Access(_) => TxKind::Access,
             Transaction::Revoke(_) => TxKind::Revoke,
+            Transaction::Rotate(_) => TxKind::Rotate,
         }
     }
 
-    /// The proof.
-    pub fn proof(&self) -> &Groth16Proof {
+    /// The proof (`None` for a rotation, the one kind without a statement).
+    pub fn proof(&self) -> Option<&Groth16Proof> {
         match self {
-            Transaction::Payment(tx) => &tx.proof,
-            Transaction::Grant(tx) => &tx.proof,
-            Transaction::Access(tx) => &tx.proof,
-            Transaction::Revoke(tx) => &tx.proof,
+            Transaction::Payment(tx) => Some(&tx.proof),
+            Transaction::Grant(tx) => Some(&tx.proof),
+            Transaction::Access(tx) => Some(&tx.proof),
+            Transaction::Revoke(tx) => Some(&tx.proof),
+            Transaction::Rotate(_) => None,
         }
     }
 
@@ -263,7 +281,9 @@ impl Transaction {
         if let Transaction::Payment(tx) = self {
             w.signature(tx.issuer_signature.as_ref());
         }
-        w.proof(self.proof());
+        if let Some(proof) = self.proof() {
+            w.proof(proof);
+        }
         w.0
     }
 
@@ -297,7 +317,8 @@ impl Transaction {
         Fr::from_le_bytes_mod_order(&digest)
     }
 
-    /// The statement's public inputs on `chain`, in the circuit's `layout` order.
+    /// The statement's public inputs on `chain`, in the circuit's `layout` order (none for a
+    /// rotation).
     pub fn public_inputs(&self, chain: &ChainId) -> Vec<Fr> {
         let binding = self.binding(chain);
         match self {
@@ -305,6 +326,7 @@ impl Transaction {
             Transaction::Grant(tx) => tx.public(binding).to_field_elements(),
             Transaction::Access(tx) => tx.public(binding).to_field_elements(),
             Transaction::Revoke(tx) => tx.public(binding).to_field_elements(),
+            Transaction::Rotate(_) => Vec::new(),
         }
     }
 
@@ -347,6 +369,21 @@ impl Transaction {
                 w.u64(tx.pos);
                 w.fr(&tx.gcm);
                 w.bytes(&tx.memo);
+            }
+            Transaction::Rotate(tx) => {
+                let t = &tx.terms;
+                w.point(&t.old_rpk);
+                w.point(&t.new_rpk);
+                w.u64(t.from_height);
+                w.u64(t.sequence);
+                // An over-long list gets a count above the bound, so it never decodes.
+                w.u8(u8::try_from(tx.signers.len()).unwrap_or(u8::MAX));
+                for s in &tx.signers {
+                    w.0.extend_from_slice(&s.index.to_le_bytes());
+                    w.point(&s.key);
+                    w.point(&s.signature.challenge);
+                    w.point(&s.signature.response);
+                }
             }
         }
     }
@@ -424,6 +461,15 @@ impl Transaction {
                 gcm: r.fr("gcm")?,
                 memo: r.bytes("memo", MAX_MEMO_BYTES)?,
                 proof: r.proof()?,
+            }),
+            TxKind::Rotate => Transaction::Rotate(RotateTx {
+                terms: RotationTerms {
+                    old_rpk: r.point("old_rpk")?,
+                    new_rpk: r.point("new_rpk")?,
+                    from_height: r.u64("from_height")?,
+                    sequence: r.u64("sequence")?,
+                },
+                signers: r.signers()?,
             }),
         };
         let count = bytes.len().saturating_sub(r.pos);
@@ -642,6 +688,40 @@ impl<'a> Reader<'a> {
             });
         }
         Ok(self.take(len, field)?.to_vec())
+    }
+
+    /// A Jubjub scalar: 32 bytes little-endian, below the group order.
+    fn scalar(&mut self, field: &'static str) -> Result<JubjubScalar, DecodeError> {
+        let offset = self.pos;
+        let bytes = self.take(32, field)?;
+        JubjubScalar::deserialize_compressed(bytes)
+            .map_err(|_| DecodeError::NonCanonicalField { field, offset })
+    }
+
+    /// A rotation's signers: a count in `1..=MAX_ROTATION_SIGNERS`, then each signer. Member
+    /// keys get every point check: no proof vouches for them.
+    fn signers(&mut self) -> Result<Vec<RotationSigner>, DecodeError> {
+        let offset = self.pos;
+        let found = self.u8("signers.count")?;
+        if found == 0 || usize::from(found) > MAX_ROTATION_SIGNERS {
+            return Err(DecodeError::SignerCount {
+                offset,
+                found,
+                max: MAX_ROTATION_SIGNERS,
+            });
+        }
+        (0..found)
+            .map(|_| {
+                Ok(RotationSigner {
+                    index: u16::from_le_bytes(self.array("signers.index")?),
+                    key: self.jubjub("signers.key", false)?,
+                    signature: SchnorrSignature {
+                        challenge: self.scalar("signers.e")?,
+                        response: self.scalar("signers.z")?,
+                    },
+                })
+            })
+            .collect()
     }
 
     fn signature(&mut self) -> Result<Option<IssuerSignature>, DecodeError> {

@@ -261,7 +261,7 @@ fn unknown_version_and_kind_are_rejected() {
                 Err(DecodeError::UnknownVersion { found: v })
             );
         }
-        for k in [0, 5, 0xff] {
+        for k in [0, 6, 0xff] {
             assert_eq!(
                 Transaction::decode(&with(&bytes, 1, &[k])),
                 Err(DecodeError::UnknownKind { found: k })
@@ -284,6 +284,7 @@ fn over_long_byte_strings_and_inputs_are_rejected() {
                 Transaction::Grant(g) => [&mut g.delivery, &mut g.memo][i].resize(max + 1, 7),
                 Transaction::Access(a) => a.request.resize(max + 1, 7),
                 Transaction::Revoke(r) => r.memo.resize(max + 1, 7),
+                Transaction::Rotate(_) => {} // no byte strings
             }
             assert_eq!(
                 Transaction::decode(&long.encode()),
@@ -344,6 +345,7 @@ fn id_and_binding_cover_the_body_only() {
             Transaction::Grant(g) => g.proof.a = (g.proof.a + g.proof.a).into_affine(),
             Transaction::Access(a) => a.proof.a = (a.proof.a + a.proof.a).into_affine(),
             Transaction::Revoke(r) => r.proof.a = (r.proof.a + r.proof.a).into_affine(),
+            Transaction::Rotate(_) => continue, // no proof; see `rotation_encoding`
         }
         assert_eq!(
             (other_proof.id(), other_proof.binding(&chain)),
@@ -356,6 +358,7 @@ fn id_and_binding_cover_the_body_only() {
             Transaction::Grant(g) => g.memo.push(1),
             Transaction::Access(a) => a.request.push(1),
             Transaction::Revoke(r) => r.memo.push(1),
+            Transaction::Rotate(_) => continue,
         }
         assert_ne!(other_memo.id(), id);
         assert_ne!(other_memo.binding(&chain), binding);
@@ -421,5 +424,86 @@ fn test_vector() {
     assert_eq!(
         zkreg_verifier::wire::issuer_message(&[7; 32], &tx.id()),
         [&b"zkreg/v1/issuer"[..], &[7; 32], &tx.id()].concat()
+    );
+}
+
+/// Rotations: the one kind without a proof. Round trips, the whole encoding is the body (the id
+/// covers the signers), and the signer list is bounded, its scalars canonical and its keys
+/// checked points.
+#[test]
+fn rotation_encoding() {
+    use zkreg_verifier::rotation::MAX_ROTATION_SIGNERS;
+    for seed in 0..8 {
+        let tx = random_tx(TxKind::Rotate, &mut rng(seed));
+        let bytes = tx.encode();
+        assert_eq!(Transaction::decode(&bytes), Ok(tx.clone()));
+        assert_eq!(tx.body_bytes(), bytes);
+        assert_eq!(tx.proof(), None);
+        assert!(tx.public_inputs(&[0; 32]).is_empty());
+        for len in 0..bytes.len() {
+            assert!(matches!(
+                Transaction::decode(&bytes[..len]),
+                Err(DecodeError::Truncated { .. })
+            ));
+        }
+    }
+    let Transaction::Rotate(base) = random_tx(TxKind::Rotate, &mut rng(1)) else {
+        unreachable!()
+    };
+    // old (32) new (32) from (8) sequence (8) after version and kind: the count is at 82.
+    let count_at = 2 + 32 + 32 + 8 + 8;
+    for n in [0usize, MAX_ROTATION_SIGNERS + 1] {
+        let mut tx = base.clone();
+        tx.signers = (0..n)
+            .map(|i| base.signers[i % base.signers.len()])
+            .collect();
+        assert_eq!(
+            Transaction::decode(&Transaction::Rotate(tx).encode()),
+            Err(DecodeError::SignerCount {
+                offset: count_at,
+                found: n as u8,
+                max: MAX_ROTATION_SIGNERS
+            })
+        );
+    }
+    // Each signer: index (2), key (32), e (32), z (32).
+    let bytes = Transaction::Rotate(base.clone()).encode();
+    let key_at = count_at + 1 + 2;
+    let e_at = key_at + 32;
+    let modulus = {
+        use zkreg_circuits::ecc::JubjubScalar;
+        let mut m = JubjubScalar::MODULUS.to_bytes_le();
+        m.resize(32, 0);
+        m
+    };
+    assert_eq!(
+        Transaction::decode(&with(&bytes, e_at, &modulus)),
+        Err(DecodeError::NonCanonicalField {
+            field: "signers.e",
+            offset: e_at
+        })
+    );
+    assert_eq!(
+        Transaction::decode(&with(&bytes, e_at + 32, &modulus)),
+        Err(DecodeError::NonCanonicalField {
+            field: "signers.z",
+            offset: e_at + 32
+        })
+    );
+    let identity = jubjub_bytes(&JubjubAffine::zero());
+    assert_eq!(
+        Transaction::decode(&with(&bytes, key_at, &identity)),
+        Err(DecodeError::InvalidPoint {
+            field: "signers.key",
+            offset: key_at,
+            reason: PointError::Identity
+        })
+    );
+    // Another signature is another transaction.
+    let mut other = base.clone();
+    other.signers[0].signature.response += zkreg_circuits::ecc::JubjubScalar::one();
+    assert_ne!(
+        Transaction::Rotate(other).id(),
+        Transaction::Rotate(base).id()
     );
 }

@@ -11,8 +11,9 @@ use zkreg_circuits::{
     ecc::{mul_generator, JubjubAffine, JubjubScalar},
 };
 use zkreg_verifier::{
-    AccessTx, GrantTx, Groth16Proof, IssuerSignature, PaymentTx, RevokeTx, Transaction, TxKind,
-    MAX_DELIVERY_BYTES, MAX_DESTINATION_BYTES, MAX_MEMO_BYTES, MAX_REQUEST_BYTES,
+    AccessTx, GrantTx, Groth16Proof, IssuerSignature, PaymentTx, RevokeTx, RotateTx,
+    RotationSigner, RotationTerms, SchnorrSignature, Transaction, TxKind, MAX_DELIVERY_BYTES,
+    MAX_DESTINATION_BYTES, MAX_MEMO_BYTES, MAX_REQUEST_BYTES,
 };
 
 pub const KINDS: [TxKind; 4] = [
@@ -106,6 +107,24 @@ pub fn random_tx(kind: TxKind, rng: &mut ChaCha20Rng) -> Transaction {
             memo: bytes(rng, MAX_MEMO_BYTES),
             proof: proof(rng),
         }),
+        TxKind::Rotate => Transaction::Rotate(RotateTx {
+            terms: RotationTerms {
+                old_rpk: point(rng),
+                new_rpk: point(rng),
+                from_height: rng.gen(),
+                sequence: rng.gen(),
+            },
+            signers: (1..=rng.gen_range(1u16..=5))
+                .map(|index| RotationSigner {
+                    index,
+                    key: point(rng),
+                    signature: SchnorrSignature {
+                        challenge: JubjubScalar::rand(rng),
+                        response: JubjubScalar::rand(rng),
+                    },
+                })
+                .collect(),
+        }),
     }
 }
 
@@ -124,6 +143,7 @@ pub fn byte_fields(tx: &Transaction) -> Vec<(&'static str, &[u8], usize)> {
         ],
         Transaction::Access(a) => vec![("request", &a.request[..], MAX_REQUEST_BYTES)],
         Transaction::Revoke(r) => vec![("memo", &r.memo[..], MAX_MEMO_BYTES)],
+        Transaction::Rotate(_) => Vec::new(),
     }
 }
 
