@@ -58,6 +58,15 @@ impl Demo {
         Ok(b.height)
     }
 
+    /// An empty block (block time advances by one).
+    fn submit_empty(&mut self) -> Result<u64> {
+        let ledger = self.s.ledger()?;
+        let st = ledger.status();
+        let b = ledger.apply_block(st.height + 1, st.time + 1, &[])?;
+        println!("   block {} (empty)", b.height);
+        Ok(b.height)
+    }
+
     fn balance(&mut self, name: &str) -> Result<u128> {
         let w = pay::scan(&mut self.s, name, 0, false)?;
         Ok(w.balance(label_to_field(USD)))
@@ -396,11 +405,135 @@ pub fn run(home_flag: Option<PathBuf>) -> Result<()> {
         Err(e) => println!("   a copy with an altered amount is rejected: {e:#}"),
     }
 
+    committee_and_rotation(&mut d, &home, &rsk)?;
+
     println!(
         "\nAll {} steps behaved as stated ({:.1} s in all).",
         d.step,
         t0.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// A supervisor, a central bank and a court take over oversight: a 2-of-3 key generation (no
+/// one holds the key), a rotation to the committee's key signed by the old key, a payment under
+/// the new key, and two of the three members decrypting it (one alone cannot).
+fn committee_and_rotation(
+    d: &mut Demo,
+    home: &Home,
+    rsk: &zkreg_circuits::audit::RegulatorSecretKey,
+) -> Result<()> {
+    use zkreg_regulator::committee::{self, Committee};
+    d.say("Oversight passes to a committee: a supervisor, a central bank and a court generate a 2-of-3 key together; no one of them ever holds it.");
+    let members = ["supervisor", "central-bank", "court"];
+    let mut keys = Vec::new();
+    for name in members {
+        keys_cmd::new_key(home, KeyKind::Member, name)?;
+        keys.push(home.member(name)?);
+    }
+    let cards = keys
+        .iter()
+        .zip(1u16..)
+        .zip(members)
+        .map(|((k, i), name)| k.card(i, name))
+        .collect();
+    let c = Committee::new(2, cards)?;
+    let deals = keys
+        .iter()
+        .zip(1u16..)
+        .map(|(k, i)| committee::deal(&c, k, i, &mut OsRng))
+        .collect::<Result<Vec<_>, _>>()?;
+    let shares = keys
+        .iter()
+        .zip(1u16..)
+        .map(|(k, i)| committee::finish(&c, k, i, &deals))
+        .collect::<Result<Vec<_>, _>>()?;
+    let key = shares[0].key.clone();
+    check(shares.iter().all(|s| s.key == key), || {
+        "every member should derive the same committee key".into()
+    })?;
+    let rpk_c = key.rpk()?;
+    println!(
+        "   3 deals exchanged and checked (Feldman commitments, signed); every member derives RPK {}",
+        util::short(&key.rpk)
+    );
+
+    d.say("The regulator rotates the chain's key to the committee's, from the block after next (a rotation transaction it signs).");
+    let height = d.s.ledger()?.status().height;
+    let from = height + 2;
+    let terms = committee::rotation_terms(d.s.ledger()?, rpk_c, from)?;
+    let chain = d.s.chain()?;
+    let sig = committee::RotationSignatureFile::sign(&chain, &terms, 1, &rsk.0, &mut OsRng);
+    let rot = committee::assemble_rotation(&[sig])?;
+    d.submit("rotation", &rot)?;
+    println!("   from height {from} every transaction must encrypt its audit record to the committee's key; records before stay with the old key");
+    d.submit_empty()?;
+
+    d.say("Bob pays Alice 5 USD: his wallet encrypts the audit record to the key in force, the committee's.");
+    let alice_addr = home.wallet("alice")?.address();
+    let b = pay::build(
+        &mut d.s,
+        pay::From::Wallet {
+            name: "bob",
+            account: 0,
+        },
+        &PayArgs {
+            asset: USD,
+            to: Some(alice_addr),
+            amount: 5,
+            deposit: 0,
+            withdraw: 0,
+            fee: 0,
+            destination: Vec::new(),
+            issuer: None,
+        },
+        false,
+    )?;
+    let h = d.submit("bob pays alice", &b.tx)?;
+    check(h == from, || {
+        format!("the payment should land at {from}, not {h}")
+    })?;
+    let labels = audit::home_labels(&mut d.s, &[])?;
+    let old = export::decrypt_range(d.s.ledger()?, rsk, h, h, &labels);
+    match old {
+        Ok(_) => bail!("demo step failed: the old key opened a record of the committee's key"),
+        Err(e) => println!("   the old regulator key cannot read it: {e}"),
+    }
+
+    d.say("The central bank and the court decrypt it together (2 of 3; the supervisor is away). Each sends decryption shares with a proof; the shares combine.");
+    let files = [1usize, 2]
+        .iter()
+        .map(|&m| {
+            let f = committee::shares_for_range(d.s.ledger()?, &shares[m], h, h, &mut OsRng)?;
+            let text = serde_json::to_string(&f)?;
+            Ok(committee::ShareFile::parse(&text, &key)?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (points, rejected) = committee::combine_range(d.s.ledger()?, &key, &files, h, h)?;
+    check(rejected.is_empty(), || "no share should be rejected".into())?;
+    let labels = audit::home_labels(&mut d.s, &[])?;
+    let opener = export::Opener::Points {
+        rpk: rpk_c,
+        points: &points,
+    };
+    let rows = export::rows(&export::decrypt_range_with(
+        d.s.ledger()?,
+        &opener,
+        h,
+        h,
+        &labels,
+    )?);
+    print_table(d, &rows);
+    check(
+        rows.len() == 1
+            && d.who(rows[0].get("owner_in")) == "bob"
+            && audit::cell(rows[0].get("value_out_0")) == "5",
+        || "the committee should read Bob paying 5".into(),
+    )?;
+    match committee::combine_range(d.s.ledger()?, &key, &files[..1], h, h) {
+        Ok(_) => bail!("demo step failed: one member alone decrypted"),
+        Err(e) => println!("   one member alone cannot: {e}"),
+    }
     Ok(())
 }
 

@@ -36,6 +36,7 @@ pub fn kind_word(k: KeyKind) -> &'static str {
         KeyKind::Wallet => "wallet",
         KeyKind::Regulator => "regulator",
         KeyKind::Issuer => "issuer",
+        KeyKind::Member => "committee member",
     }
 }
 
@@ -152,6 +153,25 @@ impl Home {
         self.key(name, KeyKind::Regulator)?
             .regulator()
             .map_err(|e| anyhow!("key {name:?}: {e}"))
+    }
+
+    /// A committee member's long-term key.
+    pub fn member(&self, name: &str) -> Result<zkreg_regulator::committee::MemberKey> {
+        let seed = self
+            .key(name, KeyKind::Member)?
+            .seed_bytes()
+            .map_err(|e| anyhow!("key {name:?}: {e}"))?;
+        Ok(zkreg_regulator::committee::MemberKey::from_seed(seed))
+    }
+
+    /// Where a committee member keeps its share of the regulator key (written by
+    /// `zkreg committee finish`).
+    pub fn member_share_path(&self, name: &str) -> Result<PathBuf> {
+        util::check_name(name)?;
+        Ok(self
+            .root
+            .join("committee")
+            .join(format!("{name}.share.json")))
     }
 
     /// An issuer signing key.

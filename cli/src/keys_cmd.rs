@@ -21,6 +21,11 @@ pub fn public_text(f: &KeyFile) -> Result<String> {
                 .verifying_key()
                 .to_bytes(),
         ),
+        KeyKind::Member => {
+            let seed = f.seed_bytes().map_err(|e| anyhow!("{e}"))?;
+            let card = zkreg_regulator::committee::MemberKey::from_seed(seed).card(0, "");
+            card.signing_key
+        }
     })
 }
 
@@ -30,6 +35,7 @@ pub fn public_word(k: KeyKind) -> &'static str {
         KeyKind::Wallet => "address",
         KeyKind::Regulator => "regulator public key (RPK)",
         KeyKind::Issuer => "issuer public key (Ed25519)",
+        KeyKind::Member => "member signing key (Jubjub)",
     }
 }
 

@@ -26,6 +26,7 @@ macro_rules! print {
 
 mod audit;
 mod bench_cmd;
+mod committee_cmd;
 mod consent;
 mod demo;
 mod home;
@@ -186,6 +187,10 @@ enum Command {
     /// Regulator: decrypt, export and disclose the audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// A t-of-n regulator committee (key generation through files, decryption shares) and
+    /// regulator-key rotations.
+    #[command(subcommand)]
+    Committee(CommitteeCmd),
     /// Run a consortium: write a local network, start a validator.
     #[command(subcommand)]
     Node(NodeCmd),
@@ -480,6 +485,107 @@ enum Format {
 }
 
 #[derive(Subcommand)]
+enum CommitteeCmd {
+    /// Create a member key (if NAME has none) and write the member's public card.
+    Member {
+        /// Key name.
+        name: String,
+        /// The member's index (1, 2, …: its share is f(index)).
+        #[arg(long)]
+        index: u16,
+        /// A name for people (default: the key name).
+        #[arg(long, value_name = "TEXT")]
+        display_name: Option<String>,
+        /// Card file to write.
+        #[arg(long, value_name = "FILE")]
+        card: PathBuf,
+    },
+    /// Assemble a committee file from the members' cards and a threshold.
+    New {
+        /// Shares needed to decrypt or to sign a rotation.
+        #[arg(long)]
+        threshold: u16,
+        /// Committee file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Member cards.
+        #[arg(required = true)]
+        cards: Vec<PathBuf>,
+    },
+    /// DKG round 1: deal this member's secret polynomial (commitments, sealed shares, signed).
+    Deal {
+        /// Member key name.
+        #[arg(long, value_name = "NAME")]
+        member: String,
+        /// Committee file.
+        #[arg(long, value_name = "FILE")]
+        committee: PathBuf,
+        /// Deal file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// DKG round 2: check every member's deal, keep this member's share, write the committee key.
+    Finish {
+        /// Member key name.
+        #[arg(long, value_name = "NAME")]
+        member: String,
+        /// Committee file.
+        #[arg(long, value_name = "FILE")]
+        committee: PathBuf,
+        /// Committee key file to write (public: the RPK and every member's verification key).
+        #[arg(long, value_name = "FILE")]
+        key_out: PathBuf,
+        /// Every member's deal.
+        #[arg(required = true)]
+        deals: Vec<PathBuf>,
+    },
+    /// This member's decryption shares (S_i = x_i·R, with Chaum–Pedersen proofs) of heights
+    /// FROM..=TO.
+    DecryptShare {
+        /// Member key name.
+        #[arg(long, value_name = "NAME")]
+        member: String,
+        /// First height.
+        #[arg(long, value_name = "H")]
+        from: u64,
+        /// Last height.
+        #[arg(long, value_name = "H")]
+        to: u64,
+        /// Share file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Sign a rotation of the regulator key in force, as a member (its share) or as a single
+    /// regulator key.
+    SignRotation {
+        /// Member key name (a committee's key).
+        #[arg(long, value_name = "NAME", conflicts_with = "regulator")]
+        member: Option<String>,
+        /// Regulator key name (a single key).
+        #[arg(long, value_name = "NAME")]
+        regulator: Option<String>,
+        /// The new key: a committee key file, or an RPK in hex.
+        #[arg(long, value_name = "FILE|HEX")]
+        new_key: String,
+        /// First height at which the new key is in force (after the block the rotation lands in).
+        #[arg(long, value_name = "H")]
+        from_height: u64,
+        /// Signature file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Build the rotation transaction from enough signature files (checked here).
+    Rotate {
+        /// Transaction file to write (submit it with `zkreg ledger submit`).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Signature files.
+        #[arg(required = true)]
+        signatures: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCmd {
     /// Decrypt every record of heights FROM..=TO: height, tx id, kind and every audited field.
     ///
@@ -489,9 +595,21 @@ enum AuditCmd {
     /// owner_id, inst_id, dataset, purpose, gcm (and grant_tx), now, request. Revocations:
     /// grant_pos, gcm, grant_tx. Owner ids are hex field elements; labels show by name when known.
     Export {
-        /// Regulator key name.
-        #[arg(long, value_name = "NAME")]
-        regulator: String,
+        /// Regulator key name (a single key).
+        #[arg(long, value_name = "NAME", required_unless_present = "committee")]
+        regulator: Option<String>,
+        /// A committee's key file (from `zkreg committee finish`): combine the members'
+        /// decryption shares (--shares) instead of using a key.
+        #[arg(
+            long,
+            value_name = "FILE",
+            conflicts_with = "regulator",
+            requires = "shares"
+        )]
+        committee: Option<PathBuf>,
+        /// Decryption-share files of the members (at least the threshold), repeatable.
+        #[arg(long, value_name = "FILE")]
+        shares: Vec<PathBuf>,
         /// First height.
         #[arg(long, value_name = "H")]
         from: u64,
@@ -507,13 +625,79 @@ enum AuditCmd {
         /// Extra label names (datasets, purposes, assets) to show by name, repeatable.
         #[arg(long, value_name = "NAME")]
         label: Vec<String>,
+        /// Name parties from this directory (CSV "owner_id,name"): adds owner_in_name,
+        /// owner_out_0_name, owner_out_1_name, owner_id_name and inst_id_name beside the ids.
+        #[arg(long, value_name = "FILE")]
+        directory: Option<PathBuf>,
+    },
+    /// Payments per asset and per party per period of N heights: count, volume (value paid to
+    /// others), deposits, withdrawals and fees per (period, asset); sent and received per
+    /// (period, asset, party). Streams the records like `export`.
+    Summary {
+        /// Regulator key name.
+        #[arg(long, value_name = "NAME")]
+        regulator: String,
+        /// First height.
+        #[arg(long, value_name = "H")]
+        from: u64,
+        /// Last height (at most the ledger's height).
+        #[arg(long, value_name = "H")]
+        to: u64,
+        /// Heights per period: period k holds heights k·N ..= (k+1)·N − 1.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        period_blocks: u64,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Extra label names to show by name, repeatable.
+        #[arg(long, value_name = "NAME")]
+        label: Vec<String>,
+        /// Name parties from this directory (CSV "owner_id,name").
+        #[arg(long, value_name = "FILE")]
+        directory: Option<PathBuf>,
+    },
+    /// The spent-note graph as a CSV edge list: one edge per non-zero payment output, payer →
+    /// payee, with asset, value, the paying tx and the txs that created the spent notes.
+    Graph {
+        /// Regulator key name.
+        #[arg(long, value_name = "NAME")]
+        regulator: String,
+        /// First height.
+        #[arg(long, value_name = "H")]
+        from: u64,
+        /// Last height (at most the ledger's height).
+        #[arg(long, value_name = "H")]
+        to: u64,
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Extra label names to show by name, repeatable.
+        #[arg(long, value_name = "NAME")]
+        label: Vec<String>,
+        /// Name parties from this directory (CSV "owner_id,name").
+        #[arg(long, value_name = "FILE")]
+        directory: Option<PathBuf>,
     },
     /// Decrypt one transaction and prove the decryption honest (Chaum–Pedersen proof that
     /// S = rsk·R for the RPK in the genesis). Anyone with the ledger can check the file.
     Disclose {
-        /// Regulator key name.
-        #[arg(long, value_name = "NAME")]
-        regulator: String,
+        /// Regulator key name (a single key).
+        #[arg(long, value_name = "NAME", required_unless_present = "committee")]
+        regulator: Option<String>,
+        /// A committee's key file: disclose with the members' decryption shares (--shares).
+        #[arg(
+            long,
+            value_name = "FILE",
+            conflicts_with = "regulator",
+            requires = "shares"
+        )]
+        committee: Option<PathBuf>,
+        /// Decryption-share files of the members, repeatable.
+        #[arg(long, value_name = "FILE")]
+        shares: Vec<PathBuf>,
         /// Transaction id (hex).
         #[arg(long, value_name = "TXID")]
         tx: String,
@@ -526,6 +710,9 @@ enum AuditCmd {
     VerifyDisclosure {
         /// Disclosure file.
         file: PathBuf,
+        /// Name parties from this directory (CSV "owner_id,name").
+        #[arg(long, value_name = "FILE")]
+        directory: Option<PathBuf>,
     },
 }
 
@@ -748,25 +935,144 @@ fn run(cli: Cli) -> Result<()> {
         Command::Audit(a) => match a {
             AuditCmd::Export {
                 regulator,
+                committee,
+                shares,
                 from,
                 to,
                 format,
                 out,
                 label,
+                directory,
             } => audit::cmd_export(
                 &mut s,
-                node.as_deref(),
-                &regulator,
-                from,
-                to,
+                &audit::AuditRange {
+                    node: node.as_deref(),
+                    key: &match (regulator, committee) {
+                        (Some(r), _) => audit::ExportKey::Regulator(r),
+                        (None, Some(c)) => audit::ExportKey::Committee { key: c, shares },
+                        (None, None) => {
+                            bail!("give --regulator NAME or --committee FILE --shares FILE...")
+                        }
+                    },
+                    from,
+                    to,
+                    extra_labels: &label,
+                    directory: directory.as_deref(),
+                },
                 matches!(format, Format::Csv),
                 out.as_deref(),
-                &label,
             )?,
-            AuditCmd::Disclose { regulator, tx, out } => {
-                audit::cmd_disclose(&mut s, &regulator, &tx, &out)?
+            AuditCmd::Summary {
+                regulator,
+                from,
+                to,
+                period_blocks,
+                format,
+                out,
+                label,
+                directory,
+            } => audit::cmd_summary(
+                &mut s,
+                &audit::AuditRange {
+                    node: node.as_deref(),
+                    key: &audit::ExportKey::Regulator(regulator),
+                    from,
+                    to,
+                    extra_labels: &label,
+                    directory: directory.as_deref(),
+                },
+                period_blocks,
+                matches!(format, Format::Csv),
+                out.as_deref(),
+            )?,
+            AuditCmd::Graph {
+                regulator,
+                from,
+                to,
+                out,
+                label,
+                directory,
+            } => audit::cmd_graph(
+                &mut s,
+                &audit::AuditRange {
+                    node: node.as_deref(),
+                    key: &audit::ExportKey::Regulator(regulator),
+                    from,
+                    to,
+                    extra_labels: &label,
+                    directory: directory.as_deref(),
+                },
+                out.as_deref(),
+            )?,
+            AuditCmd::Disclose {
+                regulator,
+                committee,
+                shares,
+                tx,
+                out,
+            } => {
+                let key = match (regulator, committee) {
+                    (Some(r), _) => audit::ExportKey::Regulator(r),
+                    (None, Some(c)) => audit::ExportKey::Committee { key: c, shares },
+                    (None, None) => {
+                        bail!("give --regulator NAME or --committee FILE --shares FILE...")
+                    }
+                };
+                audit::cmd_disclose(&mut s, &key, &tx, &out)?
             }
-            AuditCmd::VerifyDisclosure { file } => audit::cmd_verify_disclosure(&mut s, &file)?,
+            AuditCmd::VerifyDisclosure { file, directory } => {
+                audit::cmd_verify_disclosure(&mut s, &file, directory.as_deref())?
+            }
+        },
+        Command::Committee(c) => match c {
+            CommitteeCmd::Member {
+                name,
+                index,
+                display_name,
+                card,
+            } => committee_cmd::cmd_member(&mut s, &name, index, display_name.as_deref(), &card)?,
+            CommitteeCmd::New {
+                threshold,
+                out,
+                cards,
+            } => committee_cmd::cmd_new(threshold, &cards, &out)?,
+            CommitteeCmd::Deal {
+                member,
+                committee,
+                out,
+            } => committee_cmd::cmd_deal(&mut s, &member, &committee, &out)?,
+            CommitteeCmd::Finish {
+                member,
+                committee,
+                key_out,
+                deals,
+            } => committee_cmd::cmd_finish(&mut s, &member, &committee, &deals, &key_out)?,
+            CommitteeCmd::DecryptShare {
+                member,
+                from,
+                to,
+                out,
+            } => {
+                committee_cmd::cmd_decrypt_share(&mut s, node.as_deref(), &member, from, to, &out)?
+            }
+            CommitteeCmd::SignRotation {
+                member,
+                regulator,
+                new_key,
+                from_height,
+                out,
+            } => committee_cmd::cmd_sign_rotation(
+                &mut s,
+                node.as_deref(),
+                member.as_deref(),
+                regulator.as_deref(),
+                &new_key,
+                from_height,
+                &out,
+            )?,
+            CommitteeCmd::Rotate { out, signatures } => {
+                committee_cmd::cmd_rotate(&signatures, &out)?
+            }
         },
         Command::Verify { txfile } => verify_tx(&s.home, &txfile)?,
         Command::Node(NodeCmd::Init {
@@ -804,7 +1110,20 @@ fn run_on_node(url: &str, command: &Command) -> Result<OnNode> {
         Command::Ledger(LedgerCmd::Status { json }) => node_cmd::cmd_status(url, *json)?,
         Command::Ledger(LedgerCmd::Sync) => return Ok(OnNode::Local),
         Command::Wallet(WalletCmd::Sync(_) | WalletCmd::Balance(_))
-        | Command::Audit(AuditCmd::Export { .. }) => return Ok(OnNode::Local),
+        | Command::Audit(
+            AuditCmd::Export { .. } | AuditCmd::Summary { .. } | AuditCmd::Graph { .. },
+        )
+        | Command::Committee(
+            CommitteeCmd::DecryptShare { .. } | CommitteeCmd::SignRotation { .. },
+        ) => return Ok(OnNode::Local),
+        // Files only.
+        Command::Committee(
+            CommitteeCmd::Member { .. }
+            | CommitteeCmd::New { .. }
+            | CommitteeCmd::Deal { .. }
+            | CommitteeCmd::Finish { .. }
+            | CommitteeCmd::Rotate { .. },
+        ) => return Ok(OnNode::Local),
         // Derived from the key file alone.
         Command::Wallet(WalletCmd::Address(_)) => return Ok(OnNode::Local),
         Command::Mint { .. }

@@ -46,6 +46,21 @@ pub fn rate_bar(len: u64, msg: &str) -> ProgressBar {
     pb
 }
 
+/// A bar over `len` heights whose message the caller sets to records done and records/s (an
+/// audit export does not know its record count before it ends).
+pub fn records_bar(len: u64, msg: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg} [{elapsed}] {bar:30} {human_pos}/{human_len} heights, ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(Duration::from_millis(100));
+    pb
+}
+
 /// Proves one transaction with a spinner; returns it and the proving time in seconds.
 pub fn prove<R: RngCore + CryptoRng>(
     prover: &Prover,

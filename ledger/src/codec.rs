@@ -1,7 +1,7 @@
 //! Byte encodings of stored values (big-endian keys so RocksDB orders them numerically).
 
 use ark_bls12_381::Fr;
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use zkreg_circuits::{audit::AuditCiphertext, ecc::JubjubAffine};
 
 use crate::LedgerError;
@@ -77,7 +77,11 @@ pub fn read_audit_ct<const N: usize>(b: &[u8]) -> Result<AuditCiphertext<N>, Led
             b.len()
         )));
     }
-    let r_point = read_point(&b[..32])?;
+    // The subgroup check is left out: a stored `R` was in a transaction whose proof shows
+    // `R = r·G` (the verifier's `audit_r_proven` rule), and it costs more than the rest of the
+    // row. Decompression still refuses a point off the curve.
+    let r_point = JubjubAffine::deserialize_with_mode(&b[..32], Compress::Yes, Validate::No)
+        .map_err(|e| LedgerError::Corrupt(format!("audit point: {e}")))?;
     let mut c = [Fr::from(0u64); N];
     for (i, slot) in c.iter_mut().enumerate() {
         *slot = read_fr(&b[32 * (i + 1)..32 * (i + 2)])?;

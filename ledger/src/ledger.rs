@@ -1112,7 +1112,12 @@ impl<'a> BlockContext<'a> {
     fn rotate(&mut self, r: &RotateTx) -> Result<(), Refusal> {
         let t = &r.terms;
         let genesis_entries = self.ledger.config.genesis_schedule().entries().len();
-        let expected = (self.tip.schedule.entries().len() - genesis_entries) as u64;
+        let expected = self
+            .tip
+            .schedule
+            .entries()
+            .len()
+            .saturating_sub(genesis_entries) as u64;
         if t.sequence != expected {
             return Err(Rule::RotationSequence {
                 expected,

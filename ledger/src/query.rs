@@ -419,6 +419,20 @@ impl Ledger {
         }
     }
 
+    /// A transaction's stored encoding by id: `(height, index, bytes)` (one point lookup, no
+    /// decoding).
+    pub fn tx_bytes(&self, id: &TxId) -> Result<Option<(u64, u32, Vec<u8>)>, LedgerError> {
+        let Some(v) = self.db().get_cf(cf(self.db(), CF_TXS)?, id)? else {
+            return Ok(None);
+        };
+        let row = TxRow::decode(&v)?;
+        Ok(Some((
+            row.place.height,
+            row.place.index,
+            row.bytes.to_vec(),
+        )))
+    }
+
     /// A transaction by id: `(height, index, tx)`.
     pub fn tx_by_id(&self, id: &TxId) -> Result<Option<(u64, u32, Transaction)>, LedgerError> {
         let Some(v) = self.db().get_cf(cf(self.db(), CF_TXS)?, id)? else {

@@ -39,7 +39,9 @@ use zkreg_prover::{
     wallet::{LedgerOutput, Wallet},
 };
 use zkreg_verifier::{
-    params::Manifest, ChainId, Groth16Proof, PaymentTx, Transaction, TxKind, VerifyError,
+    params::Manifest,
+    rotation::{self, RotationError},
+    ChainId, Groth16Proof, PaymentTx, RotateTx, RotationTerms, Transaction, TxKind, VerifyError,
 };
 
 struct Env {
@@ -1073,4 +1075,171 @@ fn a_wallet_killed_mid_sync_resumes_to_the_scratch_state() {
     again.use_account(1).unwrap();
     let tx = pay(&l, &again, &bob, 30, &mut r);
     next(&mut l, 21, &[tx]);
+}
+
+/// The genesis regulator key `rsk = f(0)` of [`rpk`], shared 2-of-3: `f(i)` for `i = 1..=3`.
+fn committee_shares() -> [JubjubScalar; 3] {
+    let rsk = regulator_from_seed(&[9; 32]).0;
+    let a1 = JubjubScalar::from(77u64);
+    [1u64, 2, 3].map(|i| rsk + a1 * JubjubScalar::from(i))
+}
+
+/// A rotation from [`rpk`] signed by the members `signers` (indices into the 2-of-3 shares).
+fn rotation(
+    l: &Ledger,
+    new_rpk: JubjubAffine,
+    from_height: u64,
+    sequence: u64,
+    signers: &[u16],
+    r: &mut ChaCha20Rng,
+) -> Vec<u8> {
+    let terms = RotationTerms {
+        old_rpk: rpk(),
+        new_rpk,
+        from_height,
+        sequence,
+    };
+    let xs = committee_shares();
+    let signers = signers
+        .iter()
+        .map(|&i| rotation::sign(&chain(l), &terms, i, &xs[usize::from(i) - 1], r))
+        .collect();
+    Transaction::Rotate(RotateTx { terms, signers }).encode()
+}
+
+/// A payment whose audit record is encrypted to `rpk`.
+fn pay_to_key(
+    l: &Ledger,
+    from: &Wallet,
+    to: &Wallet,
+    amount: u64,
+    key: JubjubAffine,
+    r: &mut ChaCha20Rng,
+) -> Vec<u8> {
+    let req = PaymentRequest {
+        rpk: key,
+        ..pay_req(l, to, amount)
+    };
+    let u = build_payment(from, &req, &l.accepted_anchors(), r).expect("build");
+    prove(u, r)
+}
+
+/// Rotation rules, each refused for its own rule with the database unchanged, then the
+/// acceptance case: a rotation to a new key from height h lets an old-key payment land at
+/// h − 1 and refuses it at h, where a new-key payment lands; the schedule survives a reopen
+/// and the rotation cannot be replayed.
+#[test]
+fn a_rotation_at_height_h_moves_the_regulator_key_from_h() {
+    let mut r = ChaCha20Rng::seed_from_u64(71);
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut l = open(dir.path(), 8);
+    let mut alice = Wallet::new(WalletKeys::random(&mut r));
+    let bob = Wallet::new(WalletKeys::random(&mut r));
+    let new_rsk = regulator_from_seed(&[10; 32]);
+    let new_rpk = new_rsk.public_key();
+    let tx1 = mint(&l, &alice, 50, &mut r);
+    next(&mut l, 10, &[tx1]);
+    let tx2 = mint(&l, &alice, 50, &mut r);
+    next(&mut l, 11, &[tx2]);
+    sync(&l, &mut alice);
+    assert_eq!(l.status().height, 2);
+    let h = 5; // the new key applies from height 5
+
+    // Refused, each for its own rule (the next block is height 3).
+    let tx11 = rotation(&l, new_rpk, h, 1, &[1, 3], &mut r);
+    assert_rejected(&mut l, 12, &[tx11], |x| {
+        *x == Rule::RotationSequence {
+            expected: 0,
+            got: 1,
+        }
+    });
+    let tx12 = rotation(&l, new_rpk, 3, 0, &[1, 3], &mut r);
+    assert_rejected(&mut l, 12, &[tx12], |x| {
+        *x == Rule::RotationHeight {
+            from_height: 3,
+            height: 3,
+        }
+    });
+    let tx13 = rotation(&l, new_rpk, h, 0, &[2], &mut r);
+    assert_rejected(&mut l, 12, &[tx13], |x| {
+        *x == Rule::Verify(VerifyError::Rotation(RotationError::KeysDoNotCombine))
+    });
+    // Signed by the new key's holder as if it were the old one's: its key does not combine.
+    let forged = {
+        let terms = RotationTerms {
+            old_rpk: rpk(),
+            new_rpk,
+            from_height: h,
+            sequence: 0,
+        };
+        let s = rotation::sign(&chain(&l), &terms, 1, &new_rsk.0, &mut r);
+        Transaction::Rotate(RotateTx {
+            terms,
+            signers: vec![s],
+        })
+        .encode()
+    };
+    assert_rejected(&mut l, 12, &[forged], |x| {
+        *x == Rule::Verify(VerifyError::Rotation(RotationError::KeysDoNotCombine))
+    });
+    // A rotation of a key that is not in force, properly signed by its holder.
+    let stranger = {
+        let terms = RotationTerms {
+            old_rpk: new_rpk,
+            new_rpk: rpk(),
+            from_height: h,
+            sequence: 0,
+        };
+        let s = rotation::sign(&chain(&l), &terms, 1, &new_rsk.0, &mut r);
+        Transaction::Rotate(RotateTx {
+            terms,
+            signers: vec![s],
+        })
+        .encode()
+    };
+    assert_rejected(&mut l, 12, &[stranger], |x| *x == Rule::RotationKey);
+
+    // Height 3: the rotation (2 of 3 members) lands.
+    let rot = rotation(&l, new_rpk, h, 0, &[1, 3], &mut r);
+    next(&mut l, 12, std::slice::from_ref(&rot));
+    assert_eq!(l.key_schedule().rpk_at(h - 1), Some(rpk()));
+    assert_eq!(l.key_schedule().rpk_at(h), Some(new_rpk));
+    // Single-use: the same bytes are a replay, new signatures over the same terms are out of
+    // sequence, and any further rotation waits until the new key is in force.
+    assert_rejected(&mut l, 13, std::slice::from_ref(&rot), |x| {
+        *x == Rule::TxReplayed
+    });
+    let tx14 = rotation(&l, new_rpk, h, 0, &[2, 3], &mut r);
+    assert_rejected(&mut l, 13, &[tx14], |x| {
+        *x == Rule::RotationSequence {
+            expected: 1,
+            got: 0,
+        }
+    });
+    let tx15 = rotation(&l, new_rpk, 9, 1, &[2, 3], &mut r);
+    assert_rejected(&mut l, 13, &[tx15], |x| {
+        *x == Rule::RotationPending { from_height: h }
+    });
+
+    // Height h − 1 = 4: the old key is still the one in force.
+    let old_key_pay = pay_to_key(&l, &alice, &bob, 10, rpk(), &mut r);
+    let tx3 = pay_to_key(&l, &alice, &bob, 10, new_rpk, &mut r);
+    assert_rejected(&mut l, 14, &[tx3], |x| *x == Rule::WrongRegulatorKey);
+    next(&mut l, 14, &[old_key_pay]);
+    assert_eq!(l.status().height, h - 1);
+    sync(&l, &mut alice);
+
+    // Height h = 5: an old-key transaction is refused, a new-key one lands.
+    assert_eq!(l.next_rpk(), Some(new_rpk));
+    let tx4 = pay_to_key(&l, &alice, &bob, 10, rpk(), &mut r);
+    assert_rejected(&mut l, 15, &[tx4], |x| *x == Rule::WrongRegulatorKey);
+    let tx5 = pay_to_key(&l, &alice, &bob, 10, new_rpk, &mut r);
+    next(&mut l, 15, &[tx5]);
+
+    // The schedule is state: it survives a reopen with the same root.
+    let (status, schedule) = (l.status(), l.key_schedule().clone());
+    drop(l);
+    let l = open(dir.path(), 8);
+    assert_eq!((l.status(), l.key_schedule().clone()), (status, schedule));
+    assert_eq!(l.key_schedule().entries().len(), 2);
 }

@@ -7,7 +7,7 @@ use ark_bls12_381::Fr;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 use zkreg_ledger::{
-    query::{audit_record, AuditRecord, GrantOrigin, Origin},
+    query::{audit_record, AuditRecord, GrantOrigin, Origin, RawRow},
     ChainConfig, LedgerError, LedgerView,
 };
 use zkreg_verifier::{fieldhex::fr_hex, Transaction, TxId};
@@ -174,6 +174,13 @@ impl LedgerView for NodeClient {
     }
 
     fn audit_records(&self, from: u64, to: u64) -> Result<Vec<AuditRecord>, LedgerError> {
+        self.audit_rows(from, to)?
+            .iter()
+            .map(|(k, v)| audit_record(k, v))
+            .collect()
+    }
+
+    fn audit_rows(&self, from: u64, to: u64) -> Result<Vec<RawRow>, LedgerError> {
         let mut out = Vec::new();
         let mut start = from;
         while start <= to {
@@ -190,7 +197,7 @@ impl LedgerView for NodeClient {
                 let bad = |what: &str| LedgerError::Remote(format!("audit {what} is not hex"));
                 let k = hex::decode(&e.key).map_err(|_| bad("key"))?;
                 let v = hex::decode(&e.row).map_err(|_| bad("row"))?;
-                out.push(audit_record(&k, &v)?);
+                out.push((k, v));
             }
             if end == u64::MAX {
                 break;
@@ -201,13 +208,20 @@ impl LedgerView for NodeClient {
     }
 
     fn tx_by_id(&self, id: &TxId) -> Result<Option<(u64, u32, Transaction)>, LedgerError> {
+        let Some((h, i, bytes)) = self.tx_bytes(id)? else {
+            return Ok(None);
+        };
+        let tx = Transaction::decode(&bytes)
+            .map_err(|e| LedgerError::Remote(format!("the node's transaction: {e}")))?;
+        Ok(Some((h, i, tx)))
+    }
+
+    fn tx_bytes(&self, id: &TxId) -> Result<Option<(u64, u32, Vec<u8>)>, LedgerError> {
         let r = self.tx(id).map_err(remote)?;
         match (r.status, r.height, r.index, r.tx) {
             (TxState::Committed, Some(h), Some(i), Some(tx)) => {
                 let bytes = hex::decode(tx).map_err(|e| LedgerError::Remote(e.to_string()))?;
-                let tx = Transaction::decode(&bytes)
-                    .map_err(|e| LedgerError::Remote(format!("the node's transaction: {e}")))?;
-                Ok(Some((h, i, tx)))
+                Ok(Some((h, i, bytes)))
             }
             _ => Ok(None),
         }

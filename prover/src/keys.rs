@@ -193,6 +193,8 @@ pub enum KeyKind {
     Regulator,
     /// An asset issuer's Ed25519 signing key.
     Issuer,
+    /// A regulator committee member's long-term key (signs its DKG deal, receives shares).
+    Member,
 }
 
 /// A key file: JSON `{"kind": .., "seed": hex}`.

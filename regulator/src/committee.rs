@@ -45,6 +45,7 @@ use zkreg_circuits::{
     audit::RegulatorSecretKey,
     ecc::{mul_generator, JubjubAffine, JubjubPoint, JubjubScalar},
 };
+use zkreg_ledger::LedgerView;
 use zkreg_prover::{
     delivery::{self, DeliveryPublicKey, IncomingViewingKey},
     keys::{derive, point_from_hex, point_to_hex},
@@ -55,7 +56,7 @@ use zkreg_verifier::{
         MAX_ROTATION_SIGNERS,
     },
     transcript::TranscriptProtocol,
-    TxId,
+    RotateTx, RotationSigner, RotationTerms, Transaction, TxId,
 };
 
 /// Format tag of committee files.
@@ -779,6 +780,9 @@ pub struct ShareFile {
     pub shares: Vec<[String; 4]>,
 }
 
+/// One member's decryption shares, by tx id: what a [`ShareFile`] parses to.
+pub type MemberShares = Vec<(TxId, DecryptionShare)>;
+
 /// Format tag of decryption-share files.
 pub const SHARES_FORMAT: &str = "zkreg-decryption-shares/1";
 
@@ -837,6 +841,262 @@ impl ShareFile {
             })
             .collect()
     }
+}
+
+/// Every record of heights `from..=to` encrypted to this member's committee key gets the
+/// member's decryption share (on every core): the file a member hands to whoever combines.
+/// Records under other keys (before or after a rotation) are left out.
+pub fn shares_for_range<R: RngCore + CryptoRng>(
+    ledger: &dyn LedgerView,
+    share: &MemberShare,
+    from: u64,
+    to: u64,
+    rng: &mut R,
+) -> Result<ShareFile, RangeError> {
+    use rayon::prelude::*;
+    let x = share.secret()?;
+    let rpk = share.key.rpk()?;
+    let schedule = ledger.key_schedule()?;
+    let records: Vec<_> = ledger
+        .audit_records(from, to)?
+        .into_iter()
+        .filter(|rec| schedule.rpk_at(rec.height) == Some(rpk))
+        .collect();
+    let seeds: Vec<[u8; 32]> = records
+        .iter()
+        .map(|_| {
+            let mut b = [0u8; 32];
+            rng.fill_bytes(&mut b);
+            b
+        })
+        .collect();
+    let shares: Vec<(TxId, DecryptionShare)> = records
+        .par_iter()
+        .zip(seeds)
+        .filter_map(|(rec, seed)| {
+            let (r_point, _) = crate::record::ciphertext(&rec.payload)?;
+            let mut rng = <rand_chacha::ChaCha20Rng as rand::SeedableRng>::from_seed(seed);
+            Some((
+                rec.tx_id,
+                decryption_share(&x, share.index, &rec.tx_id, &r_point, &mut rng),
+            ))
+        })
+        .collect();
+    Ok(ShareFile::new(&share.key, share.index, &shares))
+}
+
+/// Why a range of records cannot be shared or opened by a committee.
+#[derive(Debug, thiserror::Error)]
+pub enum RangeError {
+    /// A committee file or share is wrong.
+    #[error(transparent)]
+    Committee(#[from] CommitteeError),
+    /// The ledger could not answer.
+    #[error(transparent)]
+    Ledger(#[from] zkreg_ledger::LedgerError),
+    /// A record is encrypted to another key than the committee's.
+    #[error("the record of tx {} (height {height}) is encrypted to another regulator key than this committee's", hex::encode(.tx_id))]
+    WrongKey {
+        /// The record.
+        tx_id: TxId,
+        /// Its height.
+        height: u64,
+    },
+    /// No member gave a share of this record.
+    #[error("no decryption share of tx {} was given", hex::encode(.tx_id))]
+    Missing {
+        /// The record.
+        tx_id: TxId,
+    },
+}
+
+/// The shared points of every record of `from..=to`, combined from the members' share files:
+/// each share checked against its member's verification key, `t` valid ones interpolated.
+/// Returns `S` per tx id and, per record, the members whose shares were rejected.
+#[allow(clippy::type_complexity)]
+pub fn combine_range(
+    ledger: &dyn LedgerView,
+    key: &CommitteeKey,
+    files: &[Vec<(TxId, DecryptionShare)>],
+    from: u64,
+    to: u64,
+) -> Result<
+    (
+        std::collections::HashMap<TxId, JubjubAffine>,
+        Vec<(TxId, Vec<u16>)>,
+    ),
+    RangeError,
+> {
+    use rayon::prelude::*;
+    use std::collections::HashMap;
+    let rpk = key.rpk()?;
+    let schedule = ledger.key_schedule()?;
+    let records = ledger.audit_records(from, to)?;
+    let mut by_tx: HashMap<TxId, Vec<DecryptionShare>> = HashMap::new();
+    for f in files {
+        for (id, s) in f {
+            by_tx.entry(*id).or_default().push(*s);
+        }
+    }
+    let opened: Vec<Option<(TxId, JubjubAffine, Vec<u16>)>> = records
+        .par_iter()
+        .map(|rec| {
+            let Some((r_point, _)) = crate::record::ciphertext(&rec.payload) else {
+                return Ok(None);
+            };
+            if schedule.rpk_at(rec.height) != Some(rpk) {
+                return Err(RangeError::WrongKey {
+                    tx_id: rec.tx_id,
+                    height: rec.height,
+                });
+            }
+            let shares = by_tx
+                .get(&rec.tx_id)
+                .ok_or(RangeError::Missing { tx_id: rec.tx_id })?;
+            let (s, bad) = combine(key, &rec.tx_id, &r_point, shares)?;
+            Ok(Some((rec.tx_id, s, bad)))
+        })
+        .collect::<Result<_, RangeError>>()?;
+    let mut points = HashMap::new();
+    let mut rejected = Vec::new();
+    for (id, s, bad) in opened.into_iter().flatten() {
+        points.insert(id, s);
+        if !bad.is_empty() {
+            rejected.push((id, bad));
+        }
+    }
+    Ok((points, rejected))
+}
+
+/// A rotation's terms for the chain `ledger` holds: replace the key in force for the next
+/// block by `new_rpk` from `from_height`, with the next sequence number.
+pub fn rotation_terms(
+    ledger: &dyn LedgerView,
+    new_rpk: JubjubAffine,
+    from_height: u64,
+) -> Result<RotationTerms, RangeError> {
+    let schedule = ledger.key_schedule()?;
+    let next = ledger.height()?.saturating_add(1);
+    let old_rpk = schedule
+        .rpk_at(next)
+        .ok_or_else(|| malformed("chain", "no regulator key in force"))?;
+    let genesis = ledger.config().genesis_schedule().entries().len();
+    Ok(RotationTerms {
+        old_rpk,
+        new_rpk,
+        from_height,
+        sequence: schedule.entries().len().saturating_sub(genesis) as u64,
+    })
+}
+
+/// One signer's signature on a rotation, as a file: the terms and the signer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotationSignatureFile {
+    /// `zkreg-rotation-signature/1`.
+    pub format: String,
+    /// The chain (genesis hash, hex).
+    pub chain: String,
+    /// Key being replaced (hex).
+    pub old_rpk: String,
+    /// New key (hex).
+    pub new_rpk: String,
+    /// First height of the new key.
+    pub from_height: u64,
+    /// Rotations applied before this one.
+    pub sequence: u64,
+    /// The signer's index.
+    pub index: u16,
+    /// The signer's key `V_i` (hex).
+    pub key: String,
+    /// Schnorr `e` (hex).
+    pub e: String,
+    /// Schnorr `z` (hex).
+    pub z: String,
+}
+
+/// Format tag of rotation signature files.
+pub const ROTATION_SIGNATURE_FORMAT: &str = "zkreg-rotation-signature/1";
+
+impl RotationSignatureFile {
+    /// Signs `terms` on `chain` as member `index` with share `x` (a single key signs as member 1
+    /// with `rsk`).
+    pub fn sign<R: RngCore + CryptoRng>(
+        chain: &[u8; 32],
+        terms: &RotationTerms,
+        index: u16,
+        x: &JubjubScalar,
+        rng: &mut R,
+    ) -> Self {
+        let s = zkreg_verifier::rotation::sign(chain, terms, index, x, rng);
+        RotationSignatureFile {
+            format: ROTATION_SIGNATURE_FORMAT.into(),
+            chain: hex::encode(chain),
+            old_rpk: point_to_hex(&terms.old_rpk),
+            new_rpk: point_to_hex(&terms.new_rpk),
+            from_height: terms.from_height,
+            sequence: terms.sequence,
+            index,
+            key: point_to_hex(&s.key),
+            e: scalar_hex(&s.signature.challenge),
+            z: scalar_hex(&s.signature.response),
+        }
+    }
+
+    fn parse(&self) -> Result<([u8; 32], RotationTerms, RotationSigner), CommitteeError> {
+        if self.format != ROTATION_SIGNATURE_FORMAT {
+            return Err(malformed(
+                "rotation signature",
+                format!("format {:?}", self.format),
+            ));
+        }
+        let chain: [u8; 32] = hex::decode(&self.chain)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| malformed("rotation signature", "chain is not 32 hex bytes"))?;
+        Ok((
+            chain,
+            RotationTerms {
+                old_rpk: point_of("old_rpk", &self.old_rpk)?,
+                new_rpk: point_of("new_rpk", &self.new_rpk)?,
+                from_height: self.from_height,
+                sequence: self.sequence,
+            },
+            RotationSigner {
+                index: self.index,
+                key: point_of("signer key", &self.key)?,
+                signature: SchnorrSignature {
+                    challenge: scalar_from_hex("signature", &self.e)?,
+                    response: scalar_from_hex("signature", &self.z)?,
+                },
+            },
+        ))
+    }
+}
+
+/// Assembles the rotation transaction from its signers' files: all must sign the same terms on
+/// the same chain, and the result must pass every stateless check
+/// ([`zkreg_verifier::rotation::check`]), so a bad signature or too few signers is named here,
+/// before anything is submitted.
+pub fn assemble_rotation(files: &[RotationSignatureFile]) -> Result<Transaction, CommitteeError> {
+    let mut parsed = files.iter().map(RotationSignatureFile::parse);
+    let (chain, terms, first) = parsed
+        .next()
+        .ok_or_else(|| malformed("rotation", "no signatures given"))??;
+    let mut signers = vec![first];
+    for p in parsed {
+        let (c, t, s) = p?;
+        if c != chain || t != terms {
+            return Err(malformed(
+                "rotation",
+                format!("member {} signed other terms or another chain", s.index),
+            ));
+        }
+        signers.push(s);
+    }
+    zkreg_verifier::rotation::check(&chain, &terms, &signers)
+        .map_err(|e| malformed("rotation", e))?;
+    Ok(Transaction::Rotate(RotateTx { terms, signers }))
 }
 
 #[cfg(test)]

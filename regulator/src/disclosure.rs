@@ -25,9 +25,10 @@ use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use zkreg_circuits::audit::RegulatorSecretKey;
+use zkreg_circuits::ecc::JubjubAffine;
 use zkreg_ledger::{query::AuditRecord, LedgerView};
 use zkreg_prover::keys::{point_from_hex, point_to_hex};
-use zkreg_verifier::{TxId, TxKind};
+use zkreg_verifier::{rotation::combine_points, TxId, TxKind};
 
 /// Format tag of disclosure files.
 pub const FORMAT: &str = "zkreg-disclosure/1";
@@ -59,6 +60,14 @@ pub struct DisclosureFile {
     pub proof_challenge: String,
     /// Chaum–Pedersen response `z` (hex).
     pub proof_response: String,
+    /// A committee's disclosure instead of one proof (then `proof_challenge` and
+    /// `proof_response` are empty): the `t` decryption shares that combine to `S`, each
+    /// `[index, V_i, S_i, e_i, z_i]` (decimal, then hex), each proof showing
+    /// `log_R S_i = log_G V_i` for the tx id. The verifier checks every proof, that the `V_i`
+    /// interpolate to the RPK in force and the `S_i` to `S`: so `S = rsk·R` for that RPK's
+    /// `rsk`, exactly what the single-key proof shows (docs/PROTOCOL.md, "Regulator committee").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub committee_shares: Vec<[String; 5]>,
     /// The decrypted record ([`Record::to_row`], the columns of an export).
     pub record: Row,
 }
@@ -177,6 +186,20 @@ pub enum DisclosureError {
     /// The Chaum–Pedersen proof does not show that `S` comes from the genesis regulator key.
     #[error("{}", DleqError::BadProof)]
     BadProof,
+    /// A committee member's decryption share does not carry a valid proof for its key.
+    #[error("the decryption share of committee member {index} does not verify (Chaum–Pedersen)")]
+    ShareRejected {
+        /// The member.
+        index: u16,
+    },
+    /// The members' keys do not interpolate to the RPK, or their shares not to `S`.
+    #[error("the committee's {what} do not combine to the disclosure's {to}")]
+    SharesDoNotCombine {
+        /// `"keys"` or `"shares"`.
+        what: &'static str,
+        /// `"RPK"` or `"S"`.
+        to: &'static str,
+    },
     /// A record field differs from the ledger ciphertext's decryption (or is missing or extra).
     #[error(
         "disclosed field {field} is {}, but the ciphertext decrypts to {}",
@@ -265,6 +288,15 @@ pub fn disclose<R: RngCore + CryptoRng>(
     {
         return Err(DisclosureError::NotOurKey { tx_id: *tx_id });
     }
+    // The ledger reads `R` without its subgroup check (the transaction's proof showed it);
+    // a disclosure publishes `rsk·R`, so it checks again before using the key on it.
+    if !r_point.is_in_correct_subgroup_assuming_on_curve() {
+        return Err(AuditError::from(zkreg_ledger::LedgerError::Corrupt(format!(
+            "the audit point of tx {} is not in the prime-order subgroup",
+            hex::encode(tx_id)
+        )))
+        .into());
+    }
     let kind = payload_kind(&rec.payload);
     let ctx = context(&cfg.hash, rec.height, kind, tx_id, c);
     let (s, proof) = dleq::prove(rsk, &r_point, &ctx, rng);
@@ -282,6 +314,124 @@ pub fn disclose<R: RngCore + CryptoRng>(
         shared_point: point_to_hex(&s),
         proof_challenge: e,
         proof_response: z,
+        committee_shares: Vec::new(),
+        record: record.to_row(),
+    })
+}
+
+/// A committee disclosure's shares: every proof, the keys interpolating to `rpk`, the shares to
+/// `s`.
+fn verify_committee_shares(
+    rpk: &JubjubAffine,
+    r_point: &JubjubAffine,
+    s: &JubjubAffine,
+    tx_id: &TxId,
+    shares: &[[String; 5]],
+) -> Result<(), DisclosureError> {
+    let mut keys = Vec::with_capacity(shares.len());
+    let mut points = Vec::with_capacity(shares.len());
+    for [i, v, si, e, z] in shares {
+        let index: u16 = i
+            .parse()
+            .map_err(|_| malformed("committee share index", i))?;
+        canonical("committee share index", index.to_string(), i)?;
+        let v_point = point_from_hex(v).map_err(|x| malformed("committee member key", x))?;
+        canonical("committee member key", point_to_hex(&v_point), v)?;
+        let s_point = point_from_hex(si).map_err(|x| malformed("committee share", x))?;
+        canonical("committee share", point_to_hex(&s_point), si)?;
+        let proof = DleqProof::from_hex(e, z).map_err(|x| malformed("committee share proof", x))?;
+        let (e2, z2) = proof.to_hex();
+        canonical("committee share proof", e2, e)?;
+        canonical("committee share proof", z2, z)?;
+        dleq::verify(&v_point, r_point, &s_point, tx_id, &proof)
+            .map_err(|_| DisclosureError::ShareRejected { index })?;
+        keys.push((index, v_point));
+        points.push((index, s_point));
+    }
+    let combine = |pts: Vec<(u16, JubjubAffine)>, what, to| {
+        combine_points(pts).map_err(|_| DisclosureError::SharesDoNotCombine { what, to })
+    };
+    if combine(keys, "keys", "RPK")? != *rpk {
+        return Err(DisclosureError::SharesDoNotCombine {
+            what: "keys",
+            to: "RPK",
+        });
+    }
+    if combine(points, "shares", "S")? != *s {
+        return Err(DisclosureError::SharesDoNotCombine {
+            what: "shares",
+            to: "S",
+        });
+    }
+    Ok(())
+}
+
+/// A committee's disclosure of transaction `tx_id` from its members' decryption shares of it
+/// (at least `t` valid ones; shares that fail their proof are left out).
+pub fn disclose_by_committee(
+    ledger: &dyn LedgerView,
+    key: &crate::committee::CommitteeKey,
+    shares: &[crate::committee::DecryptionShare],
+    tx_id: &TxId,
+    labels: &Labels,
+) -> Result<DisclosureFile, DisclosureError> {
+    let rec = find_record(ledger, tx_id)?;
+    let Some((r_point, _)) = ciphertext(&rec.payload) else {
+        return Err(DisclosureError::Revocation { tx_id: *tx_id });
+    };
+    let committee_err = |e: crate::committee::CommitteeError| malformed("committee", e);
+    let rpk = key.rpk().map_err(committee_err)?;
+    let cfg = ledger.config();
+    if ledger
+        .key_schedule()
+        .map_err(AuditError::from)?
+        .rpk_at(rec.height)
+        != Some(rpk)
+    {
+        return Err(DisclosureError::NotOurKey { tx_id: *tx_id });
+    }
+    let (s, bad) =
+        crate::committee::combine(key, tx_id, &r_point, shares).map_err(committee_err)?;
+    let members = key.keys().map_err(committee_err)?;
+    let mut used = Vec::new();
+    for sh in shares {
+        if bad.contains(&sh.index)
+            || used
+                .iter()
+                .any(|u: &[String; 5]| u[0] == sh.index.to_string())
+        {
+            continue;
+        }
+        if used.len() == usize::from(key.threshold) {
+            break;
+        }
+        let Some((_, v)) = members.iter().find(|(i, _)| *i == sh.index) else {
+            continue;
+        };
+        let (e, z) = sh.proof.to_hex();
+        used.push([
+            sh.index.to_string(),
+            point_to_hex(v),
+            point_to_hex(&sh.point),
+            e,
+            z,
+        ]);
+    }
+    let kind = payload_kind(&rec.payload);
+    let record = Decoder::new(ledger, labels).record(&rec, Some(&s))?;
+    Ok(DisclosureFile {
+        format: FORMAT.into(),
+        chain_id: cfg.genesis.chain_id.clone(),
+        genesis: hex::encode(cfg.hash),
+        tx_id: hex::encode(tx_id),
+        height: rec.height,
+        kind: kind.name().into(),
+        rpk: point_to_hex(&rpk),
+        r_point: point_to_hex(&r_point),
+        shared_point: point_to_hex(&s),
+        proof_challenge: String::new(),
+        proof_response: String::new(),
+        committee_shares: used,
         record: record.to_row(),
     })
 }
@@ -378,13 +528,19 @@ pub fn verify(
     }
     let s = point_from_hex(&d.shared_point).map_err(|e| malformed("shared point", e))?;
     canonical("shared_point", point_to_hex(&s), &d.shared_point)?;
-    let proof = DleqProof::from_hex(&d.proof_challenge, &d.proof_response)
-        .map_err(|e| malformed("proof", e))?;
-    let (e, z) = proof.to_hex();
-    canonical("proof_challenge", e, &d.proof_challenge)?;
-    canonical("proof_response", z, &d.proof_response)?;
-    let ctx = context(&cfg.hash, rec.height, kind, &id, c);
-    dleq::verify(&rpk, &r_point, &s, &ctx, &proof).map_err(|_| DisclosureError::BadProof)?;
+    if d.committee_shares.is_empty() {
+        let proof = DleqProof::from_hex(&d.proof_challenge, &d.proof_response)
+            .map_err(|e| malformed("proof", e))?;
+        let (e, z) = proof.to_hex();
+        canonical("proof_challenge", e, &d.proof_challenge)?;
+        canonical("proof_response", z, &d.proof_response)?;
+        let ctx = context(&cfg.hash, rec.height, kind, &id, c);
+        dleq::verify(&rpk, &r_point, &s, &ctx, &proof).map_err(|_| DisclosureError::BadProof)?;
+    } else {
+        canonical("proof_challenge", String::new(), &d.proof_challenge)?;
+        canonical("proof_response", String::new(), &d.proof_response)?;
+        verify_committee_shares(&rpk, &r_point, &s, &id, &d.committee_shares)?;
+    }
     let record = Decoder::new(ledger, labels).record(&rec, Some(&s))?;
     let actual = record.to_row();
     for field in COLUMNS {

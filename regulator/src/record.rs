@@ -19,7 +19,7 @@ use zkreg_ledger::{
     query::{AuditPayload, AuditRecord},
     LedgerError, LedgerView,
 };
-use zkreg_verifier::{Transaction, TxId, TxKind};
+use zkreg_verifier::{PublicFields, Transaction, TxId, TxKind};
 
 use crate::labels::{Label, Labels};
 
@@ -372,9 +372,15 @@ impl<'a> Decoder<'a> {
         Ok(SpentNote { value, cm, origin })
     }
 
-    /// The transaction of `rec` (for its public fields), if the ledger holds it.
-    fn tx(&self, rec: &AuditRecord) -> Result<Option<Transaction>, AuditError> {
-        Ok(self.ledger.tx_by_id(&rec.tx_id)?.map(|(_, _, tx)| tx))
+    /// The public fields of `rec`'s transaction, if the ledger holds it: read off its stored
+    /// encoding without decoding its points (the ledger verified them when it applied it).
+    fn tx(&self, rec: &AuditRecord) -> Result<Option<PublicFields>, AuditError> {
+        let Some((_, _, bytes)) = self.ledger.tx_bytes(&rec.tx_id)? else {
+            return Ok(None);
+        };
+        let fields = Transaction::public_fields(&bytes)
+            .map_err(|e| LedgerError::Corrupt(format!("stored tx: {e}")))?;
+        Ok(Some(fields))
     }
 
     /// Decodes `rec`, opening its ciphertext with the shared point `shared` (`S = rsk·R`;
@@ -400,7 +406,13 @@ impl<'a> Decoder<'a> {
             AuditPayload::Payment(_) => {
                 let m: [Fr; PAYMENT_FIELDS] = plaintext.try_into().map_err(|_| malformed())?;
                 let p = AuditedPayment::from_plaintext(&m).ok_or_else(malformed)?;
-                let Some(Transaction::Payment(t)) = self.tx(rec)? else {
+                let Some(PublicFields::Payment {
+                    v_in_pub,
+                    v_out_pub,
+                    fee,
+                    destination,
+                }) = self.tx(rec)?
+                else {
                     return Err(missing());
                 };
                 RecordBody::Payment(PaymentFields {
@@ -414,11 +426,11 @@ impl<'a> Decoder<'a> {
                         owner: p.owner_out[i],
                         value: p.value_out[i],
                     }),
-                    deposit: t.v_in_pub,
-                    withdrawal: t.v_out_pub,
-                    fee: t.fee,
-                    destination: (!t.destination.is_empty())
-                        .then(|| String::from_utf8_lossy(&t.destination).into_owned()),
+                    deposit: v_in_pub,
+                    withdrawal: v_out_pub,
+                    fee,
+                    destination: (!destination.is_empty())
+                        .then(|| String::from_utf8_lossy(&destination).into_owned()),
                 })
             }
             AuditPayload::Grant(_, pos) => {
@@ -439,7 +451,7 @@ impl<'a> Decoder<'a> {
                 let [owner_id, inst_id, dataset, purpose, gcm, now] = plaintext[..] else {
                     return Err(malformed());
                 };
-                let Some(Transaction::Access(t)) = self.tx(rec)? else {
+                let Some(PublicFields::Access { request, .. }) = self.tx(rec)? else {
                     return Err(missing());
                 };
                 RecordBody::Access(AccessFields {
@@ -450,7 +462,7 @@ impl<'a> Decoder<'a> {
                     gcm,
                     grant_tx: self.grant_tx(&gcm)?,
                     now: u64_of(now)?,
-                    request: String::from_utf8_lossy(&t.request).into_owned(),
+                    request: String::from_utf8_lossy(&request).into_owned(),
                 })
             }
             AuditPayload::Revoke { pos, gcm } => RecordBody::Revoke(RevokeFields {

@@ -20,10 +20,12 @@ use zkreg_prover::{
     wallet::Wallet,
 };
 use zkreg_regulator::{
+    directory::NAME_COLUMNS,
     disclosure::{self, DisclosureError, DisclosureFile},
-    export,
-    record::COLUMNS,
-    AuditError, Labels, Record, RecordBody,
+    export, graph,
+    record::{fr_hex, COLUMNS},
+    summary::{self, Summary},
+    AuditError, Directory, Labels, Record, RecordBody,
 };
 use zkreg_verifier::{Transaction, TxId, TxKind};
 
@@ -325,6 +327,239 @@ fn csv_and_json_lines_agree() {
         dataset.starts_with("0x") && dataset.len() == 66,
         "{dataset}"
     );
+}
+
+/// The pre-streaming export, all in memory: every record loaded, `S = rsk·R` by
+/// `shared_point` per record, decoded, then the whole file written.
+fn old_export(rsk: &RegulatorSecretKey, csv_format: bool) -> Vec<u8> {
+    use zkreg_circuits::audit::shared_point;
+    use zkreg_ledger::LedgerView;
+    let c = chain();
+    let labels = labels();
+    let decoder = zkreg_regulator::record::Decoder::new(&c.ledger, &labels);
+    let records: Vec<Record> = LedgerView::audit_records(&c.ledger, 1, 5)
+        .expect("rows")
+        .iter()
+        .map(|rec| {
+            let s = zkreg_regulator::record::ciphertext(&rec.payload)
+                .map(|(r, _)| shared_point(rsk, &r));
+            decoder.record(rec, s.as_ref()).expect("decode")
+        })
+        .collect();
+    let mut out = Vec::new();
+    if csv_format {
+        // The header and rows as the old writer made them: one csv::Writer over it all.
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record(COLUMNS).expect("header");
+        for r in &records {
+            let row = r.to_row();
+            w.write_record(COLUMNS.iter().map(|c| export::cell(row.get(*c))))
+                .expect("row");
+        }
+        w.flush().expect("flush");
+    } else {
+        for r in &records {
+            serde_json::to_writer(&mut out, &r.to_row()).expect("json");
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+fn streamed(
+    format: export::Format,
+    directory: Option<&Directory>,
+) -> (Vec<u8>, Vec<export::Progress>) {
+    let c = chain();
+    let mut out = Vec::new();
+    let mut progress = Vec::new();
+    let n = export::write_export(
+        &c.ledger,
+        &export::Opener::Key(&c.rsk),
+        1,
+        5,
+        &labels(),
+        format,
+        directory,
+        &mut out,
+        &mut |p| progress.push(p),
+    )
+    .expect("streamed export");
+    assert_eq!(n, 5);
+    (out, progress)
+}
+
+#[test]
+fn streamed_export_equals_the_all_in_memory_export_byte_for_byte() {
+    let c = chain();
+    for (format, csv_format) in [
+        (export::Format::Csv, true),
+        (export::Format::JsonLines, false),
+    ] {
+        let (bytes, progress) = streamed(format, None);
+        assert_eq!(bytes, old_export(&c.rsk, csv_format), "csv: {csv_format}");
+        assert_eq!(
+            progress.last(),
+            Some(&export::Progress {
+                heights: 5,
+                records: 5
+            })
+        );
+    }
+    // The library's in-memory writers are the same bytes too.
+    let mut csv_bytes = Vec::new();
+    export::write_csv(&export_all(), &mut csv_bytes).expect("csv");
+    assert_eq!(csv_bytes, old_export(&c.rsk, true));
+}
+
+#[test]
+fn a_directory_adds_names_beside_ids() {
+    let c = chain();
+    let text = format!(
+        "owner_id,name\n{},Alice\n{},Lender Bank\n",
+        fr_hex(&c.alice.owner()),
+        fr_hex(&c.lender.owner())
+    );
+    let dir = Directory::parse(&text).expect("directory");
+    let (bytes, _) = streamed(export::Format::JsonLines, Some(&dir));
+    let rows: Vec<Map<String, Value>> = String::from_utf8(bytes)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(rows[1]["owner_in_name"], "Alice");
+    assert_eq!(rows[1]["owner_out_1_name"], "Alice");
+    assert_eq!(
+        rows[1].get("owner_out_0_name"),
+        None,
+        "Bob is not in the directory"
+    );
+    assert_eq!(rows[1]["owner_in"], Value::String(fr_hex(&c.alice.owner())));
+    assert_eq!(rows[2]["inst_id_name"], "Lender Bank");
+    let (csv_bytes, _) = streamed(export::Format::Csv, Some(&dir));
+    let mut rdr = csv::Reader::from_reader(&csv_bytes[..]);
+    let header = rdr.headers().expect("header").clone();
+    assert_eq!(header.len(), COLUMNS.len() + NAME_COLUMNS.len());
+    let second = rdr.records().nth(1).expect("row").expect("CSV");
+    let at = |col: &str| header.iter().position(|h| h == col).expect("column");
+    assert_eq!(&second[at("owner_in_name")], "Alice");
+    assert_eq!(&second[at("owner_out_0_name")], "");
+}
+
+#[test]
+fn summary_of_known_records() {
+    let c = chain();
+    let recs = export_all();
+    // Periods of 2 blocks: the mint (height 1) is period 0, the payment (height 2) period 1.
+    let mut s = Summary::new(2).expect("summary");
+    for r in &recs {
+        s.add(r);
+    }
+    let assets: Vec<_> = s.assets().map(|(k, t)| (k.clone(), *t)).collect();
+    assert_eq!(assets.len(), 2);
+    assert_eq!(assets[0].0, (0, "USD".to_string()));
+    assert_eq!(
+        (
+            assets[0].1.payments,
+            assets[0].1.volume,
+            assets[0].1.deposits
+        ),
+        (1, 100, 100),
+        "the mint pays 100 to Alice (its payer is the minter)"
+    );
+    assert_eq!(assets[1].0, (1, "USD".to_string()));
+    assert_eq!(
+        (
+            assets[1].1.payments,
+            assets[1].1.volume,
+            assets[1].1.deposits
+        ),
+        (1, 30, 0),
+        "Alice pays Bob 30; her change of 70 is not volume"
+    );
+    let party = |k: u64, who: &WalletKeys| {
+        s.parties()
+            .find(|((p, _, id), _)| *p == k && *id == fr_hex(&who.owner()))
+            .map(|(_, t)| *t)
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        (
+            party(0, &c.alice).received,
+            party(0, &c.alice).payments_received
+        ),
+        (100, 1)
+    );
+    assert_eq!(
+        (party(1, &c.alice).sent, party(1, &c.alice).received),
+        (30, 0)
+    );
+    assert_eq!(
+        (
+            party(1, &c.bob).received,
+            party(1, &c.bob).payments_received
+        ),
+        (30, 1)
+    );
+    assert_eq!(s.period_range(1), (2, 3));
+    // One period over everything; CSV with names from a directory.
+    let mut all = Summary::new(1_000).expect("summary");
+    recs.iter().for_each(|r| all.add(r));
+    let dir = Directory::parse(&format!("owner_id,name\n{},Bob\n", fr_hex(&c.bob.owner())))
+        .expect("directory");
+    let mut out = Vec::new();
+    all.write_csv(Some(&dir), &mut out).expect("csv");
+    let mut rdr = csv::Reader::from_reader(&out[..]);
+    assert_eq!(
+        rdr.headers().expect("header"),
+        &csv::StringRecord::from(summary::COLUMNS)
+    );
+    let rows: Vec<csv::StringRecord> = rdr.records().collect::<Result<_, _>>().expect("CSV");
+    assert_eq!(&rows[0][0], "asset");
+    assert_eq!((&rows[0][6], &rows[0][7], &rows[0][8]), ("2", "130", "100"));
+    let bob = rows.iter().find(|r| &r[5] == "Bob").expect("Bob's row");
+    assert_eq!((&bob[0], &bob[12]), ("party", "30"));
+    assert!(Summary::new(0).is_err());
+}
+
+#[test]
+fn graph_edges_link_payers_payees_and_spent_notes() {
+    let c = chain();
+    let recs = export_all();
+    let edges: Vec<graph::Edge> = recs.iter().flat_map(graph::edges).collect();
+    // The mint: minter → Alice 100; the payment: Alice → Bob 30 and Alice → Alice 70 (change).
+    assert_eq!(edges.len(), 3);
+    let pay: Vec<_> = edges.iter().filter(|e| e.height == 2).collect();
+    assert_eq!(pay.len(), 2);
+    assert_eq!(
+        (pay[0].payer.as_str(), pay[0].payee.as_str(), pay[0].value),
+        (
+            fr_hex(&c.alice.owner()).as_str(),
+            fr_hex(&c.bob.owner()).as_str(),
+            30
+        )
+    );
+    assert_eq!(
+        (pay[1].payee.clone(), pay[1].value),
+        (fr_hex(&c.alice.owner()), 70)
+    );
+    // The payment spent the mint's note: the edge names the mint's tx.
+    let mint = hex::encode(c.ids[0]);
+    assert!(pay
+        .iter()
+        .all(|e| e.spent_from.contains(&Some(mint.clone()))));
+    assert_eq!(pay[0].tx_id, hex::encode(c.ids[1]));
+    let mut out = Vec::new();
+    graph::write_header(&mut out).expect("header");
+    graph::write_edges(&recs, None, &mut out).expect("edges");
+    let mut rdr = csv::Reader::from_reader(&out[..]);
+    assert_eq!(
+        rdr.headers().expect("header"),
+        &csv::StringRecord::from(graph::COLUMNS)
+    );
+    let rows: Vec<csv::StringRecord> = rdr.records().collect::<Result<_, _>>().expect("CSV");
+    assert_eq!(rows.len(), 3);
+    assert_eq!((&rows[2][8], &rows[2][9]), ("70", "true"));
 }
 
 fn disclose(tx: TxId) -> DisclosureFile {

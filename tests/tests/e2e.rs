@@ -82,6 +82,10 @@ fn demo_runs_the_whole_story() {
         "alice → bob 30",
         "verified WITHOUT the regulator key",
         "is rejected",
+        "every member derives RPK",
+        "the old regulator key cannot read it",
+        "bob → alice 5",
+        "one member alone cannot",
         "behaved as stated",
     ] {
         assert!(out.contains(needle), "demo output lacks {needle:?}:\n{out}");
@@ -963,4 +967,274 @@ fn accounts_and_the_wallet_store_through_the_cli() {
     assert_eq!(spent, vec![true, false]);
     // An account index the store has not seen is refused nowhere: it rescans.
     assert_eq!(bal("2")["balances"], serde_json::json!([]));
+}
+
+/// The committee through the CLI, as three members would run it on their own machines (one
+/// home here): cards, a 2-of-3 committee, deals, finish; the single regulator key signs a
+/// rotation to the committee's key; a payment lands under it; two members' share files open it
+/// through `audit export --committee`, one alone is refused, and a tampered share names its member.
+#[test]
+fn a_committee_and_a_rotation_through_the_cli() {
+    let (dir, h) = fresh();
+    let h = h.as_path();
+    let t = |name: &str| dir.path().join(name);
+    let members = ["supervisor", "central-bank", "court"];
+    let (committee_file, committee_key) = (t("committee.json"), t("committee-key.json"));
+    let (c4, k_file) = (t("c4.json"), t("k.json"));
+    for (i, m) in members.iter().enumerate() {
+        let index = (i + 1).to_string();
+        let card = t(&format!("{m}.card"));
+        zkreg_ok(
+            h,
+            &[
+                "committee",
+                "member",
+                m,
+                "--index",
+                &index,
+                "--card",
+                p(&card),
+            ],
+        );
+    }
+    let cards: Vec<String> = members
+        .iter()
+        .map(|m| p(&t(&format!("{m}.card"))).to_string())
+        .collect();
+    let mut args = vec![
+        "committee",
+        "new",
+        "--threshold",
+        "2",
+        "--out",
+        p(&committee_file),
+    ];
+    args.extend(cards.iter().map(String::as_str));
+    assert!(zkreg_ok(h, &args).contains("threshold 2"));
+    // A threshold above the member count is refused with its reason.
+    let mut bad = vec!["committee", "new", "--threshold", "4", "--out", p(&c4)];
+    bad.extend(cards.iter().map(String::as_str));
+    assert!(zkreg_err(h, &bad).contains("1 ≤ t ≤ n"));
+    for m in members {
+        let deal = t(&format!("{m}.deal"));
+        zkreg_ok(
+            h,
+            &[
+                "committee",
+                "deal",
+                "--member",
+                m,
+                "--committee",
+                p(&committee_file),
+                "--out",
+                p(&deal),
+            ],
+        );
+    }
+    let deals: Vec<String> = members
+        .iter()
+        .map(|m| p(&t(&format!("{m}.deal"))).to_string())
+        .collect();
+    // Round 2 without one deal names the missing dealer.
+    let mut short = vec![
+        "committee",
+        "finish",
+        "--member",
+        "court",
+        "--committee",
+        p(&committee_file),
+        "--key-out",
+        p(&k_file),
+    ];
+    short.extend(deals[..2].iter().map(String::as_str));
+    assert!(zkreg_err(h, &short).contains("deal of member 3"));
+    let mut rpks = Vec::new();
+    for m in members {
+        let mut args = vec![
+            "committee",
+            "finish",
+            "--member",
+            m,
+            "--committee",
+            p(&committee_file),
+            "--key-out",
+            p(&committee_key),
+        ];
+        args.extend(deals.iter().map(String::as_str));
+        let out = zkreg_ok(h, &args);
+        rpks.push(out.lines().find(|l| l.contains("RPK")).unwrap().to_string());
+    }
+    assert!(rpks.iter().all(|r| *r == rpks[0]), "{rpks:?}");
+
+    // Height 1: a mint under the genesis key. Height 2: the rotation, from height 3.
+    let alice = address(h, "alice");
+    zkreg_ok(
+        h,
+        &[
+            "mint",
+            "--issuer",
+            "bank",
+            "--asset",
+            "USD",
+            "--to",
+            &alice,
+            "100",
+            "--out",
+            p(&t("mint.tx")),
+        ],
+    );
+    zkreg_ok(h, &["ledger", "submit", p(&t("mint.tx"))]);
+    let sign = |signer: &[&str], out: &str| {
+        let mut a = vec!["committee", "sign-rotation"];
+        a.extend_from_slice(signer);
+        a.extend_from_slice(&[
+            "--new-key",
+            p(&committee_key),
+            "--from-height",
+            "3",
+            "--out",
+            out,
+        ]);
+        zkreg_ok(h, &a)
+    };
+    let sig = t("rot.sig");
+    assert!(sign(&["--regulator", "reg"], p(&sig)).contains("rotation #0"));
+    // A committee member cannot sign for the genesis key.
+    let member_sig = t("member.sig");
+    sign(&["--member", "court"], p(&member_sig));
+    assert!(zkreg_err(
+        h,
+        &[
+            "committee",
+            "rotate",
+            "--out",
+            p(&t("x.tx")),
+            p(&member_sig)
+        ]
+    )
+    .contains("do not combine"));
+    zkreg_ok(
+        h,
+        &["committee", "rotate", "--out", p(&t("rot.tx")), p(&sig)],
+    );
+    let out = zkreg_ok(h, &["ledger", "submit", p(&t("rot.tx"))]);
+    assert!(out.contains("rotate"), "{out}");
+    assert!(zkreg_err(h, &["ledger", "submit", p(&t("rot.tx"))]).contains("replay"));
+
+    // Height 3: a payment, encrypted to the committee's key.
+    let bob = address(h, "bob");
+    zkreg_ok(
+        h,
+        &[
+            "pay",
+            "--wallet",
+            "alice",
+            "--asset",
+            "USD",
+            "--to",
+            &bob,
+            "30",
+            "--out",
+            p(&t("pay.tx")),
+        ],
+    );
+    let out = zkreg_ok(h, &["ledger", "submit", p(&t("pay.tx"))]);
+    assert!(out.starts_with("block 3"), "{out}");
+    // The old key reads height 1, not height 3.
+    let out = zkreg_ok(
+        h,
+        &[
+            "audit",
+            "export",
+            "--regulator",
+            "reg",
+            "--from",
+            "1",
+            "--to",
+            "1",
+        ],
+    );
+    assert_eq!(out.lines().count(), 1);
+    assert!(zkreg_err(
+        h,
+        &[
+            "audit",
+            "export",
+            "--regulator",
+            "reg",
+            "--from",
+            "3",
+            "--to",
+            "3"
+        ]
+    )
+    .contains("encrypted to regulator key"));
+    for m in ["central-bank", "court", "supervisor"] {
+        zkreg_ok(
+            h,
+            &[
+                "committee",
+                "decrypt-share",
+                "--member",
+                m,
+                "--from",
+                "3",
+                "--to",
+                "3",
+                "--out",
+                p(&t(&format!("{m}.shares"))),
+            ],
+        );
+    }
+    let export = |files: &[&str]| {
+        let mut a = vec![
+            "audit",
+            "export",
+            "--committee",
+            p(&committee_key),
+            "--from",
+            "3",
+            "--to",
+            "3",
+        ];
+        for f in files {
+            a.extend_from_slice(&["--shares", f]);
+        }
+        zkreg(h, &a)
+    };
+    let (cb, court, sup) = (
+        t("central-bank.shares"),
+        t("court.shares"),
+        t("supervisor.shares"),
+    );
+    let two = export(&[p(&cb), p(&court)]);
+    assert!(two.ok, "{}", two.stderr);
+    let row: Map<String, Value> = serde_json::from_str(two.stdout.trim()).expect("one JSON line");
+    assert_eq!(row["value_out_0"], 30);
+    assert_eq!(row["kind"], "payment");
+    let one = export(&[p(&court)]);
+    assert!(!one.ok);
+    assert!(
+        one.stderr.contains("1 valid decryption share(s), 2 needed"),
+        "{}",
+        one.stderr
+    );
+    // The supervisor's file, tampered (another member's point under its index): named, excluded.
+    let text = std::fs::read_to_string(&sup).unwrap();
+    let court_text = std::fs::read_to_string(&court).unwrap();
+    let point = |t: &str| {
+        let v: Value = serde_json::from_str(t).unwrap();
+        v["shares"][0][1].as_str().unwrap().to_string()
+    };
+    std::fs::write(&sup, text.replace(&point(&text), &point(&court_text))).unwrap();
+    let out = export(&[p(&sup), p(&court), p(&cb)]);
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stderr.contains("member(s) 1 failed"), "{}", out.stderr);
+    let out = export(&[p(&sup), p(&court)]);
+    assert!(
+        out.stderr
+            .contains("rejected (wrong DLEQ proof): member(s) 1"),
+        "{}",
+        out.stderr
+    );
 }

@@ -43,5 +43,5 @@ pub mod wire;
 pub use backend::Backend;
 pub use tx::*;
 pub use verify::{CheckedTxs, VerifyError, VerifyingKeys};
-pub use wire::DecodeError;
+pub use wire::{DecodeError, PublicFields};
 pub use zkreg_circuits as circuits;

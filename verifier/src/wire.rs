@@ -399,17 +399,49 @@ impl Transaction {
         bytes: &[u8],
         policy: &PointPolicy,
     ) -> Result<Transaction, DecodeError> {
+        Self::decode_reader(Reader {
+            bytes,
+            pos: 0,
+            policy,
+            skip_points: false,
+        })
+    }
+
+    /// The public scalar and byte fields of a transaction, without decoding a single point
+    /// (no decompression, no curve, subgroup or proof-point check): for reading amounts and
+    /// requests off transactions a ledger already verified (an auditor's export links every
+    /// payment to them). Bounds, lengths and field elements are checked as in
+    /// [`Transaction::decode`]; the points are never returned.
+    pub fn public_fields(bytes: &[u8]) -> Result<PublicFields, DecodeError> {
+        let tx = Self::decode_reader(Reader {
+            bytes,
+            pos: 0,
+            policy: &PointPolicy::FULL,
+            skip_points: true,
+        })?;
+        Ok(match tx {
+            Transaction::Payment(p) => PublicFields::Payment {
+                v_in_pub: p.v_in_pub,
+                v_out_pub: p.v_out_pub,
+                fee: p.fee,
+                destination: p.destination,
+            },
+            Transaction::Access(a) => PublicFields::Access {
+                now: a.now,
+                request: a.request,
+            },
+            other => PublicFields::Other(other.kind()),
+        })
+    }
+
+    fn decode_reader(mut r: Reader<'_>) -> Result<Transaction, DecodeError> {
+        let bytes = r.bytes;
         if bytes.len() > MAX_TX_BYTES {
             return Err(DecodeError::TooLarge {
                 len: bytes.len(),
                 max: MAX_TX_BYTES,
             });
         }
-        let mut r = Reader {
-            bytes,
-            pos: 0,
-            policy,
-        };
         let version = r.u8("version")?;
         if version != TX_VERSION {
             return Err(DecodeError::UnknownVersion { found: version });
@@ -479,7 +511,8 @@ impl Transaction {
                 count,
             });
         }
-        if tx.encode() != bytes {
+        // Skipped points read as the identity, so only a full decode can compare encodings.
+        if !r.skip_points && tx.encode() != bytes {
             return Err(DecodeError::NonCanonical);
         }
         Ok(tx)
@@ -580,12 +613,39 @@ impl Writer {
     }
 }
 
+/// What [`Transaction::public_fields`] reads: a transaction's public amounts and bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PublicFields {
+    /// A payment's public amounts and withdrawal destination.
+    Payment {
+        /// Public deposit.
+        v_in_pub: u64,
+        /// Public withdrawal.
+        v_out_pub: u64,
+        /// Fee.
+        fee: u64,
+        /// Withdrawal destination.
+        destination: Vec<u8>,
+    },
+    /// An access's claimed time and request.
+    Access {
+        /// Claimed access time.
+        now: u64,
+        /// The data service's request.
+        request: Vec<u8>,
+    },
+    /// Another kind (no fields an audit record reads).
+    Other(TxKind),
+}
+
 /// Reads fields off the input, tracking the offset for error messages. Every read is bounds
 /// checked; nothing here can panic.
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     policy: &'a PointPolicy,
+    /// Points are skipped (bounds only, read as the identity): [`Transaction::public_fields`].
+    skip_points: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -647,6 +707,9 @@ impl<'a> Reader<'a> {
     fn jubjub(&mut self, field: &'static str, proven: bool) -> Result<JubjubAffine, DecodeError> {
         let offset = self.pos;
         let bytes = self.take(JUBJUB_BYTES, field)?;
+        if self.skip_points {
+            return Ok(JubjubAffine::zero());
+        }
         if let Some((_, p)) = self.policy.pinned.iter().find(|(b, _)| b == bytes) {
             return Ok(*p);
         }
@@ -748,6 +811,9 @@ impl<'a> Reader<'a> {
     ) -> Result<P, DecodeError> {
         let offset = self.pos;
         let bytes = self.take(len, field)?;
+        if self.skip_points {
+            return Ok(P::zero());
+        }
         if self.policy.backend == Backend::Blst {
             if let Some(p) = fast(bytes) {
                 return Ok(p);

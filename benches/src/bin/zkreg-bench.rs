@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 use zkreg_benches::{
     cluster::{self, ClusterOptions, ClusterStage},
-    report::{run, Options, Report, Stage},
+    report::{run, run_audit, Options, Report, Stage},
 };
 
 /// Measures proving, verification, ledger throughput, audit decryption, scanning and sizes, and
@@ -36,6 +36,10 @@ struct Args {
     /// program].
     #[arg(long, value_name = "ZKREG")]
     zkreg: Option<PathBuf>,
+    /// Measure only `audit_records_per_s` (dev setup, the cached workload, the streamed export);
+    /// prints every sample.
+    #[arg(long)]
+    audit: bool,
     /// Validators of the cluster.
     #[arg(long, default_value_t = 4)]
     validators: usize,
@@ -98,6 +102,25 @@ fn main() -> ExitCode {
         cache_dir: args.cache.clone().unwrap_or_else(default_cache),
         zkreg: zkreg_binary(&args),
     };
+    if args.audit {
+        return match run_audit(&opts, &mut |_| {}) {
+            Ok(a) => {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "audit_records_per_s": a.records_per_s,
+                        "audit_records_per_sample": a.records,
+                        "samples_records_per_s": a.samples.iter().map(|x| x.round()).collect::<Vec<_>>(),
+                    })
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     // Progress on stderr, hidden when stderr is not a terminal.
     let spinner = ProgressBar::new_spinner();
     spinner.set_style(style("{spinner} {msg} [{elapsed}]"));
