@@ -7,7 +7,7 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::sync::OnceLock;
-use zkreg_benches::workload::{issuer, ledger_outputs, regulator, Keys};
+use zkreg_benches::workload::{issuer, regulator, Keys};
 use zkreg_circuits::{
     audit::RegulatorSecretKey, ecc::JubjubAffine, ecc::JubjubScalar, labels::label_to_field,
 };
@@ -15,7 +15,7 @@ use zkreg_ledger::{Ledger, LedgerError, Rule};
 use zkreg_prover::{
     builder::{build_grant, build_payment, GrantRequest, PaymentRequest},
     keys::WalletKeys,
-    wallet::Wallet,
+    wallet::{LedgerOutput, Wallet},
 };
 use zkreg_regulator::{
     committee::{
@@ -148,14 +148,29 @@ fn build() -> Chain {
         &mut r,
     );
     let mint = apply(&mut ledger, vec![m]);
-    alice.scan(&ledger_outputs(&mint), &mut |_| {}).unwrap();
+    let sync = |l: &Ledger, w: &mut Wallet| {
+        let outs: Vec<LedgerOutput> = l
+            .outputs_from(w.scanned())
+            .unwrap()
+            .into_iter()
+            .map(|o| LedgerOutput {
+                pos: o.pos,
+                cm: o.cm,
+                delivery: o.delivery,
+            })
+            .collect();
+        w.scan(&outs, &mut |_| {}).unwrap();
+        w.mark_spent(&l.nullifiers().unwrap());
+    };
+    let _ = mint;
+    sync(&ledger, &mut alice);
     let rot = rotate(&ledger, rpk_a, 3, &[(1, single.0)], &mut r);
     apply(&mut ledger, vec![rot]);
     // 3: Alice pays Bob (committee A); 4: a grant; 5: committee A (members 1 and 3) rotates
     // to committee B from height 6, in the same block as a mint.
     let p = pay(&ledger, &alice, &bob, 30, 0, rpk_a, &mut r);
-    let paid = apply(&mut ledger, vec![p]);
-    alice.scan(&ledger_outputs(&paid), &mut |_| {}).unwrap();
+    apply(&mut ledger, vec![p]);
+    sync(&ledger, &mut alice);
     let req = GrantRequest {
         institution: bob.address(),
         dataset: label_to_field("rent-payments"),
@@ -179,9 +194,8 @@ fn build() -> Chain {
     apply(&mut ledger, vec![rot, m]);
     // 6, 7: payments to committee B.
     let p = pay(&ledger, &alice, &bob, 20, 0, rpk_b, &mut r);
-    let paid = apply(&mut ledger, vec![p]);
-    alice.scan(&ledger_outputs(&paid), &mut |_| {}).unwrap();
-    alice.mark_spent(&ledger.nullifiers().unwrap());
+    apply(&mut ledger, vec![p]);
+    sync(&ledger, &mut alice);
     let m = pay(&ledger, &minter, &alice_keys, 7, 7, rpk_b, &mut r);
     apply(&mut ledger, vec![m]);
     Chain {
