@@ -58,15 +58,6 @@ impl Demo {
         Ok(b.height)
     }
 
-    /// An empty block (block time advances by one).
-    fn submit_empty(&mut self) -> Result<u64> {
-        let ledger = self.s.ledger()?;
-        let st = ledger.status();
-        let b = ledger.apply_block(st.height + 1, st.time + 1, &[])?;
-        println!("   block {} (empty)", b.height);
-        Ok(b.height)
-    }
-
     fn balance(&mut self, name: &str) -> Result<u128> {
         let w = pay::scan(&mut self.s, name, 0, false)?;
         Ok(w.balance(label_to_field(USD)))
@@ -458,7 +449,7 @@ fn committee_and_rotation(
         util::short(&key.rpk)
     );
 
-    d.say("The regulator rotates the chain's key to the committee's, from the block after next (a rotation transaction it signs).");
+    d.say("The regulator rotates the chain's key to the committee's, from the block after the rotation (a transaction the old key signs).");
     let height = d.s.ledger()?.status().height;
     let from = height + 2;
     let terms = committee::rotation_terms(d.s.ledger()?, rpk_c, from)?;
@@ -467,7 +458,6 @@ fn committee_and_rotation(
     let rot = committee::assemble_rotation(&[sig])?;
     d.submit("rotation", &rot)?;
     println!("   from height {from} every transaction must encrypt its audit record to the committee's key; records before stay with the old key");
-    d.submit_empty()?;
 
     d.say("Bob pays Alice 5 USD: his wallet encrypts the audit record to the key in force, the committee's.");
     let alice_addr = home.wallet("alice")?.address();
