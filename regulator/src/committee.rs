@@ -1114,7 +1114,9 @@ mod tests {
     ) -> (Committee, Vec<MemberKey>, Vec<MemberShare>) {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let keys: Vec<MemberKey> = (1..=n)
-            .map(|i| MemberKey::from_seed([(i as u8).wrapping_add((seed as u8).wrapping_mul(16)); 32]))
+            .map(|i| {
+                MemberKey::from_seed([(i as u8).wrapping_add((seed as u8).wrapping_mul(16)); 32])
+            })
             .collect();
         let cards = keys
             .iter()
