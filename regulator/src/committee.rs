@@ -875,13 +875,24 @@ pub fn shares_for_range<R: RngCore + CryptoRng>(
         .zip(seeds)
         .filter_map(|(rec, seed)| {
             let (r_point, _) = crate::record::ciphertext(&rec.payload)?;
+            // A share publishes `x_i·R`: only for a prime-order `R` (every ledger record's `R`
+            // is proven `r·G`; this refuses a corrupt store's point rather than leak `x_i`
+            // modulo the cofactor).
+            if !r_point.is_in_correct_subgroup_assuming_on_curve() {
+                return Some(Err(RangeError::Ledger(zkreg_ledger::LedgerError::Corrupt(
+                    format!(
+                        "the audit point of tx {} is not in the prime-order subgroup",
+                        hex::encode(rec.tx_id)
+                    ),
+                ))));
+            }
             let mut rng = <rand_chacha::ChaCha20Rng as rand::SeedableRng>::from_seed(seed);
-            Some((
+            Some(Ok((
                 rec.tx_id,
                 decryption_share(&x, share.index, &rec.tx_id, &r_point, &mut rng),
-            ))
+            )))
         })
-        .collect();
+        .collect::<Result<_, RangeError>>()?;
     Ok(ShareFile::new(&share.key, share.index, &shares))
 }
 

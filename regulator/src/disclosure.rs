@@ -302,21 +302,15 @@ pub fn disclose<R: RngCore + CryptoRng>(
     let (s, proof) = dleq::prove(rsk, &r_point, &ctx, rng);
     let record = Decoder::new(ledger, labels).record(&rec, Some(&s))?;
     let (e, z) = proof.to_hex();
-    Ok(DisclosureFile {
-        format: FORMAT.into(),
-        chain_id: cfg.genesis.chain_id.clone(),
-        genesis: hex::encode(cfg.hash),
-        tx_id: hex::encode(tx_id),
-        height: rec.height,
-        kind: kind.name().into(),
-        rpk: point_to_hex(&rpk),
-        r_point: point_to_hex(&r_point),
-        shared_point: point_to_hex(&s),
-        proof_challenge: e,
-        proof_response: z,
-        committee_shares: Vec::new(),
-        record: record.to_row(),
-    })
+    Ok(file(
+        cfg,
+        &rec,
+        kind,
+        [rpk, r_point, s],
+        (e, z),
+        Vec::new(),
+        &record,
+    ))
 }
 
 /// A committee disclosure's shares: every proof, the keys interpolating to `rpk`, the shares to
@@ -419,21 +413,43 @@ pub fn disclose_by_committee(
     }
     let kind = payload_kind(&rec.payload);
     let record = Decoder::new(ledger, labels).record(&rec, Some(&s))?;
-    Ok(DisclosureFile {
+    Ok(file(
+        cfg,
+        &rec,
+        kind,
+        [rpk, r_point, s],
+        (String::new(), String::new()),
+        used,
+        &record,
+    ))
+}
+
+/// The one constructor of a disclosure file: the record's place and kind, `[RPK, R, S]`, the
+/// single-key proof `(e, z)` (empty for a committee) and a committee's shares (empty for a key).
+fn file(
+    cfg: &zkreg_ledger::ChainConfig,
+    rec: &AuditRecord,
+    kind: TxKind,
+    [rpk, r_point, s]: [JubjubAffine; 3],
+    (e, z): (String, String),
+    committee_shares: Vec<[String; 5]>,
+    record: &Record,
+) -> DisclosureFile {
+    DisclosureFile {
         format: FORMAT.into(),
         chain_id: cfg.genesis.chain_id.clone(),
         genesis: hex::encode(cfg.hash),
-        tx_id: hex::encode(tx_id),
+        tx_id: hex::encode(rec.tx_id),
         height: rec.height,
         kind: kind.name().into(),
         rpk: point_to_hex(&rpk),
         r_point: point_to_hex(&r_point),
         shared_point: point_to_hex(&s),
-        proof_challenge: String::new(),
-        proof_response: String::new(),
-        committee_shares: used,
+        proof_challenge: e,
+        proof_response: z,
+        committee_shares,
         record: record.to_row(),
-    })
+    }
 }
 
 /// A field must be written exactly as its value encodes (lower-case hex, no padding).
