@@ -1329,4 +1329,118 @@ mod tests {
             Err(CommitteeError::Malformed { .. })
         ));
     }
+
+    /// Every file a committee reads from outside — key, share, share file, rotation signatures —
+    /// refuses garbage and tampering with one typed error naming what is wrong.
+    #[test]
+    fn garbage_and_tampered_committee_files_are_refused_for_their_reason() {
+        let (_, _, shares) = ceremony(2, 3, 3);
+        let key = &shares[0].key;
+        let malformed_what = |r: Result<CommitteeKey, CommitteeError>| match r {
+            Err(CommitteeError::Malformed { what, .. }) => what,
+            other => panic!("not malformed: {other:?}"),
+        };
+        assert_eq!(
+            malformed_what(CommitteeKey::from_json("not json")),
+            "committee key"
+        );
+        let mut other_format = key.clone();
+        other_format.format = "zkreg-committee-key/0".into();
+        assert_eq!(
+            malformed_what(CommitteeKey::from_json(
+                &serde_json::to_string(&other_format).unwrap()
+            )),
+            "committee key"
+        );
+        // Verification keys that do not interpolate to the RPK.
+        let mut swapped = key.clone();
+        swapped.verification_keys[0].1 = swapped.verification_keys[1].1.clone();
+        assert_eq!(
+            malformed_what(CommitteeKey::from_json(
+                &serde_json::to_string(&swapped).unwrap()
+            )),
+            "verification keys"
+        );
+        // A share file whose share is not the member's key.
+        let mut wrong = shares[0].clone();
+        wrong.share = shares[1].share.clone();
+        assert!(matches!(
+            MemberShare::from_json(&serde_json::to_string(&wrong).unwrap()),
+            Err(CommitteeError::Malformed {
+                what: "member share",
+                ..
+            })
+        ));
+        // Decryption-share files: another committee, a non-member, bad hex.
+        let file = ShareFile::new(key, 1, &[]);
+        let mut foreign = file.clone();
+        foreign.committee = "00".repeat(32);
+        assert!(matches!(
+            ShareFile::parse(&serde_json::to_string(&foreign).unwrap(), key),
+            Err(CommitteeError::ForeignShares { index: 1, .. })
+        ));
+        let mut stranger = file.clone();
+        stranger.index = 9;
+        assert!(matches!(
+            ShareFile::parse(&serde_json::to_string(&stranger).unwrap(), key),
+            Err(CommitteeError::ForeignShares { index: 9, .. })
+        ));
+        let mut bad_hex = file;
+        bad_hex.shares = vec![["zz".into(), "zz".into(), "zz".into(), "zz".into()]];
+        assert!(matches!(
+            ShareFile::parse(&serde_json::to_string(&bad_hex).unwrap(), key),
+            Err(CommitteeError::Malformed {
+                what: "share file",
+                ..
+            })
+        ));
+        // Rotation signatures: none, other terms, a tampered scalar.
+        assert!(matches!(
+            assemble_rotation(&[]),
+            Err(CommitteeError::Malformed {
+                what: "rotation",
+                ..
+            })
+        ));
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let terms = RotationTerms {
+            old_rpk: key.rpk().unwrap(),
+            new_rpk: generator_point(),
+            from_height: 9,
+            sequence: 0,
+        };
+        let chain = [5u8; 32];
+        let sign = |i: usize, t: &RotationTerms, rng: &mut ChaCha20Rng| {
+            RotationSignatureFile::sign(
+                &chain,
+                t,
+                shares[i].index,
+                &shares[i].secret().unwrap(),
+                rng,
+            )
+        };
+        let a = sign(0, &terms, &mut rng);
+        let b = sign(1, &terms, &mut rng);
+        assert!(assemble_rotation(&[a.clone(), b.clone()]).is_ok());
+        let later = RotationTerms {
+            from_height: 10,
+            ..terms
+        };
+        assert!(matches!(
+            assemble_rotation(&[a.clone(), sign(1, &later, &mut rng)]),
+            Err(CommitteeError::Malformed {
+                what: "rotation",
+                ..
+            })
+        ));
+        let mut tampered = b;
+        tampered.z = "ff".repeat(32);
+        assert!(matches!(
+            assemble_rotation(&[a, tampered]),
+            Err(CommitteeError::Malformed {
+                what: "signature",
+                ..
+            })
+        ));
+    }
 }
